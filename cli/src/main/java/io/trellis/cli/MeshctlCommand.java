@@ -1,0 +1,12 @@
+package io.trellis.cli;
+
+import picocli.CommandLine.Command;
+
+/** {@code meshctl}: the Trellis command line (Kuma's kumactl, for Trellis). */
+@Command(
+    name = "meshctl",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionCommand.Provider.class,
+    description = "Trellis service mesh command line.",
+    subcommands = {VersionCommand.class})
+public class MeshctlCommand {}
