@@ -5,13 +5,16 @@ import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Kuma (Go) duration strings: {@code 10s}, {@code 1m30s}, {@code 500ms}, {@code 1.5h}, {@code 0}. */
+/**
+ * Kuma duration strings: Go durations ({@code 10s}, {@code 1m30s}, {@code 500ms}, {@code 1.5h}, {@code 0}) plus
+ * the {@code d} (24h) and {@code y} (365d) units Kuma accepts for certificate lifetimes ({@code 10y}, {@code 1d}).
+ */
 public final class Durations {
   /** The "expected" part of error messages about durations. */
   public static final String EXPECTED = "duration like 10s, 1m30s, 500ms";
 
-  private static final Pattern WHOLE = Pattern.compile("(?:\\d+(?:\\.\\d+)?(?:ns|us|µs|ms|s|m|h))+");
-  private static final Pattern PART = Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h)");
+  private static final Pattern WHOLE = Pattern.compile("(?:\\d+(?:\\.\\d+)?(?:ns|us|µs|ms|s|m|h|d|y))+");
+  private static final Pattern PART = Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h|d|y)");
 
   private Durations() {}
 
@@ -43,7 +46,9 @@ public final class Durations {
         case "ms" -> 1_000_000L;
         case "s" -> 1_000_000_000L;
         case "m" -> 60_000_000_000L;
-        default -> 3_600_000_000_000L;
+        case "h" -> 3_600_000_000_000L;
+        case "d" -> 86_400_000_000_000L;
+        default -> 365 * 86_400_000_000_000L;
       };
       nanos = nanos.add(value.multiply(BigDecimal.valueOf(unit)));
     }
