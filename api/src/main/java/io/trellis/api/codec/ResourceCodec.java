@@ -11,6 +11,7 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.cfg.MapperBuilder;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
@@ -30,6 +31,8 @@ import io.trellis.api.model.SecretSpec;
 import io.trellis.api.model.Spec;
 import io.trellis.api.validation.FieldError;
 import io.trellis.api.validation.ValidationException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -86,6 +89,7 @@ public final class ResourceCodec {
   private static <M extends ObjectMapper, B extends MapperBuilder<M, B>> M configure(B builder) {
     return builder
         .addModule(new Jdk8Module())
+        .addModule(new UnmodifiableContainers())
         .serializationInclusion(JsonInclude.Include.NON_NULL)
         .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
         .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
@@ -114,6 +118,46 @@ public final class ResourceCodec {
     }
     throw new ValidationException("type", "missing (expected: a resource type such as Mesh or "
         + "MeshTrafficPermission; or apiVersion and kind for a Kubernetes resource)");
+  }
+
+  /**
+   * Reads every document of a multi-document YAML stream ({@code ---} separated), or one JSON document.
+   * Errors of the n-th document (from 0) are prefixed with {@code documents[n].}.
+   */
+  public List<Resource> readAll(String text) {
+    requireNonNull(text, "text");
+    List<JsonNode> documents = new ArrayList<>();
+    try (MappingIterator<JsonNode> it = (text.stripLeading().startsWith("{") ? json : yaml)
+        .readerFor(JsonNode.class).readValues(text)) {
+      while (it.hasNextValue()) {
+        JsonNode node = it.nextValue();
+        if (node != null && !node.isNull() && !node.isMissingNode()) {
+          documents.add(node);
+        }
+      }
+    } catch (JacksonException e) {
+      throw new ValidationException("", syntaxError(e));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // cannot happen when reading a String
+    }
+    List<Resource> resources = new ArrayList<>();
+    List<FieldError> errors = new ArrayList<>();
+    for (int i = 0; i < documents.size(); i++) {
+      try {
+        JsonNode root = documents.get(i);
+        requireObject(root);
+        resources.add(root.has("apiVersion") || root.has("kind") ? readKubernetes(root) : readUniversal(root));
+      } catch (ValidationException e) {
+        for (FieldError error : e.errors()) {
+          String path = "documents[" + i + "]" + (error.path().isEmpty() ? "" : "." + error.path());
+          errors.add(new FieldError(path, error.message()));
+        }
+      }
+    }
+    if (!errors.isEmpty()) {
+      throw new ValidationException(errors);
+    }
+    return resources;
   }
 
   /** Reads the universal form, YAML or JSON. */
@@ -146,7 +190,10 @@ public final class ResourceCodec {
     }
     String mesh = type.isMeshScoped() ? text(root, "mesh", "mesh", errors) : null;
     String name = text(root, "name", "name", errors);
-    Map<String, String> labels = stringMap(root.get("labels"), "labels", errors);
+    Map<String, String> labels = new LinkedHashMap<>(stringMap(root.get("labels"), "labels", errors));
+    if (mesh != null && mesh.equals(labels.get(MESH_LABEL))) {
+      labels.remove(MESH_LABEL); // Kuma adds it; Meta.mesh carries it
+    }
     Instant created = instant(root, "creationTime", "creationTime", errors);
     Instant modified = instant(root, "modificationTime", "modificationTime", errors);
     Spec spec = null;

@@ -98,6 +98,27 @@ class CodecErrorsTest {
         .hasMessage("to[0].default.x: unknown field (expected one of: connectionTimeout, http, idleTimeout)");
   }
 
+  @Test
+  void readsMultiDocumentStreamsAndNumbersTheirErrors() {
+    String stream = "type: Mesh\nname: default\n---\napiVersion: kuma.io/v1alpha1\nkind: Mesh\nmetadata:\n"
+        + "  name: other\n---\ntype: Mesh\nname: bad\nmtls: 1\n";
+
+    assertThatThrownBy(() -> CODEC.readAll(stream))
+        .hasMessage("documents[2].mtls: 1 (expected: an object)");
+    assertThat(CODEC.readAll(stream.substring(0, stream.lastIndexOf("---"))))
+        .extracting(r -> r.name()).containsExactly("default", "other");
+  }
+
+  @Test
+  void readResourcesAreDeeplyUnmodifiable() {
+    var resource = CODEC.read(TestFiles.read("kinds/MeshGateway.universal.yaml"));
+    var spec = resource.spec(io.trellis.api.model.MeshGatewaySpec.class);
+
+    assertThatThrownBy(() -> spec.conf().listeners().clear()).isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> spec.selectors().get(0).match().clear())
+        .isInstanceOf(UnsupportedOperationException.class);
+  }
+
   /**
    * Fuzz: truncations and single-character edits of every kind's document yield a resource or a
    * {@link ValidationException}, never another exception (seeded, so failures reproduce).
