@@ -219,6 +219,29 @@ public final class ResourceCodec {
     return new Resource(type, new Meta(mesh, name, labels, 0, created, modified), spec);
   }
 
+  /** Reads the Kubernetes form keeping {@code metadata.namespace} and {@code metadata.annotations}. */
+  public KubernetesResource readKubernetesObject(String text) {
+    JsonNode root = parse(text);
+    Resource resource = readKubernetes(root);
+    JsonNode metadata = root.get("metadata");
+    List<FieldError> errors = new ArrayList<>();
+    String namespace = text(metadata, "namespace", "metadata.namespace", errors);
+    Map<String, String> annotations = stringMap(metadata.get("annotations"), "metadata.annotations", errors);
+    if (!errors.isEmpty()) {
+      throw new ValidationException(errors);
+    }
+    return new KubernetesResource(resource, namespace, annotations);
+  }
+
+  /** Writes the Kubernetes form with the object's namespace and annotations. */
+  public String writeKubernetesYaml(KubernetesResource object) {
+    ObjectNode node = toKubernetesNode(object.resource(), object.namespace());
+    if (!object.annotations().isEmpty()) {
+      ((ObjectNode) node.get("metadata")).set("annotations", json.valueToTree(object.annotations()));
+    }
+    return write(yaml, node);
+  }
+
   /** Reads the Kubernetes form from a JSON tree. */
   public Resource readKubernetes(JsonNode root) {
     List<FieldError> errors = new ArrayList<>();
@@ -279,7 +302,8 @@ public final class ResourceCodec {
       }
       spec = new SecretSpec(value);
     } else {
-      Set<String> allowed = new LinkedHashSet<>(List.of("apiVersion", "kind", "metadata", "spec"));
+      // status is written by controllers, never part of the desired state: accepted and dropped
+      Set<String> allowed = new LinkedHashSet<>(List.of("apiVersion", "kind", "metadata", "spec", "status"));
       if (meshField) {
         allowed.add("mesh");
       }

@@ -782,7 +782,9 @@ public final class Validators {
     for (int i = 0; i < to.size(); i++) {
       String p = "spec.to[" + i + "]";
       MeshHttpRouteSpec.To t = to.get(i);
-      targetRef(e, p + ".targetRef", t.targetRef(), TO_SERVICES, true);
+      // on a builtin gateway the route's destinations come from backendRefs: Kuma allows only Mesh here
+      boolean onGateway = s.targetRef() != null && s.targetRef().kind() == MeshGateway;
+      targetRef(e, p + ".targetRef", t.targetRef(), onGateway ? EnumSet.of(Mesh) : TO_SERVICES, true);
       List<String> hostnames = nullToEmpty(t.hostnames());
       for (int h = 0; h < hostnames.size(); h++) {
         if (hostnames.get(h) == null || !WILDCARD_HOST.matcher(hostnames.get(h)).matches()) {
@@ -868,7 +870,8 @@ public final class Validators {
     }
     for (int i = 0; i < to.size(); i++) {
       String p = "spec.to[" + i + "]";
-      targetRef(e, p + ".targetRef", to.get(i).targetRef(), TO_SERVICES, true);
+      boolean onGateway = s.targetRef() != null && s.targetRef().kind() == MeshGateway;
+      targetRef(e, p + ".targetRef", to.get(i).targetRef(), onGateway ? EnumSet.of(Mesh) : TO_SERVICES, true);
       List<MeshTcpRouteSpec.Rule> rules = nullToEmpty(to.get(i).rules());
       if (rules.size() != 1) {
         e.add(p + ".rules", rules.size() + " rules (expected: exactly one rule)");

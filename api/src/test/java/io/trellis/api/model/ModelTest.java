@@ -92,6 +92,30 @@ class ModelTest {
   }
 
   @Test
+  void kubernetesObjectsKeepNamespaceAndAnnotations() {
+    ResourceCodec codec = new ResourceCodec();
+    String text = "apiVersion: kuma.io/v1alpha1\nkind: MeshTimeout\nmetadata:\n  name: t\n  namespace: kuma-demo\n"
+        + "  labels:\n    kuma.io/mesh: demo\n  annotations:\n    owner: team-a\nspec:\n  to:\n"
+        + "    - targetRef:\n        kind: Mesh\n      default:\n        idleTimeout: 5s\n";
+
+    var object = codec.readKubernetesObject(text);
+
+    assertThat(object.namespace()).isEqualTo("kuma-demo");
+    assertThat(object.annotations()).containsEntry("owner", "team-a");
+    assertThat(object.resource().mesh()).isEqualTo("demo");
+    assertThat(codec.writeKubernetesYaml(object)).isEqualTo(text);
+  }
+
+  @Test
+  void universalKumaMeshLabelIsFoldedIntoMeta() {
+    ResourceCodec codec = new ResourceCodec();
+    Resource r = codec.read("type: Secret\nmesh: demo\nname: s\nlabels:\n  kuma.io/mesh: demo\n  a: b\ndata: eA==\n");
+
+    assertThat(r.meta().labels()).isEqualTo(Map.of("a", "b"));
+    assertThat(codec.read(codec.writeKubernetesYaml(r, "ns"))).isEqualTo(r);
+  }
+
+  @Test
   void timestampsAndVersionsRoundTrip() {
     ResourceCodec codec = new ResourceCodec();
     String text = "type: Mesh\nname: default\ncreationTime: 2024-01-31T12:00:00Z\n"
