@@ -4,10 +4,13 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.InputCoercionException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -95,6 +98,8 @@ public final class ResourceCodec {
         .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
         .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+        // a null list entry or map value is never meaningful in Kuma resources
+        .defaultSetterInfo(JsonSetter.Value.forContentNulls(Nulls.FAIL))
         .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
         .build();
   }
@@ -456,6 +461,9 @@ public final class ResourceCodec {
 
   private Spec convert(JsonNode node, ResourceType type, String prefix, Set<String> extraFields,
       List<FieldError> errors) {
+    if (node == null || node.isNull()) {
+      node = NODES.objectNode(); // "spec:" with nothing after it
+    }
     try {
       return json.treeToValue(node, type.specClass());
     } catch (UnrecognizedPropertyException e) {
@@ -477,8 +485,13 @@ public final class ResourceCodec {
           ? e.getCause().getMessage() : "invalid value";
       errors.add(new FieldError(path(prefix, e.getPath()), reason));
     } catch (JsonProcessingException e) {
-      errors.add(new FieldError(path(prefix, e instanceof JsonMappingException m ? m.getPath() : List.of()),
-          firstLine(e.getOriginalMessage())));
+      List<JsonMappingException.Reference> refs = e instanceof JsonMappingException m ? m.getPath() : List.of();
+      if (e.getCause() instanceof InputCoercionException coercion) { // e.g. an int out of range
+        errors.add(new FieldError(path(prefix, refs),
+            describe(at(node, refs)) + " (expected: " + expected(coercion.getTargetType()) + ")"));
+      } else {
+        errors.add(new FieldError(path(prefix, refs), firstLine(e.getOriginalMessage())));
+      }
     }
     return null;
   }

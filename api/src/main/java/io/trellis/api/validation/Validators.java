@@ -89,7 +89,12 @@ public final class Validators {
   public static List<FieldError> validate(Resource resource) {
     Errors e = new Errors();
     meta(e, resource);
-    spec(e, resource.spec());
+    try {
+      spec(e, resource.spec());
+    } catch (NullPointerException npe) {
+      // only reachable for records built in code with null list entries: the codec rejects those
+      e.add("", "a null list entry (expected: no null entries)");
+    }
     return e.list;
   }
 

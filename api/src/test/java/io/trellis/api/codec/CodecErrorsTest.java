@@ -120,6 +120,65 @@ class CodecErrorsTest {
   }
 
   /**
+   * Structural fuzz: any node of any kind's document replaced by null, a string, a number, an empty object or an
+   * empty list yields a resource or a {@link ValidationException}, never another exception.
+   */
+  @Test
+  void documentsWithReplacedNodesNeverThrowAnythingElse() {
+    Random random = new Random(7);
+    List<com.fasterxml.jackson.databind.JsonNode> replacements = List.of(
+        com.fasterxml.jackson.databind.node.NullNode.instance,
+        com.fasterxml.jackson.databind.node.TextNode.valueOf("x"),
+        com.fasterxml.jackson.databind.node.IntNode.valueOf(-7),
+        com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode(),
+        com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.arrayNode());
+    List<String> failures = new ArrayList<>();
+    for (ResourceType type : ResourceType.values()) {
+      for (String form : List.of("universal", "kubernetes")) {
+        var original = CODEC.parse(TestFiles.read("kinds/" + type.kumaName() + "." + form + ".yaml"));
+        List<String> pointers = new ArrayList<>();
+        collectPointers(original, "", pointers);
+        for (int i = 0; i < 40; i++) {
+          var doc = original.deepCopy();
+          String pointer = pointers.get(random.nextInt(pointers.size()));
+          var replacement = replacements.get(random.nextInt(replacements.size()));
+          String parent = pointer.substring(0, pointer.lastIndexOf('/'));
+          String last = pointer.substring(pointer.lastIndexOf('/') + 1).replace("~1", "/").replace("~0", "~");
+          var container = parent.isEmpty() ? doc : doc.at(parent);
+          if (container instanceof com.fasterxml.jackson.databind.node.ObjectNode object) {
+            object.set(last, replacement);
+          } else if (container instanceof com.fasterxml.jackson.databind.node.ArrayNode array) {
+            array.set(Integer.parseInt(last), replacement);
+          }
+          try {
+            Validators.validate(form.equals("universal") ? CODEC.readUniversal(doc) : CODEC.readKubernetes(doc));
+          } catch (ValidationException expected) {
+            assertThat(expected.errors()).isNotEmpty();
+          } catch (RuntimeException e) {
+            failures.add(type.kumaName() + " " + form + " " + pointer + " = " + replacement + ": " + e);
+          }
+        }
+      }
+    }
+    assertThat(failures).isEmpty();
+  }
+
+  private static void collectPointers(com.fasterxml.jackson.databind.JsonNode node, String at, List<String> out) {
+    if (node.isObject()) {
+      node.fields().forEachRemaining(e -> {
+        String child = at + "/" + e.getKey().replace("~", "~0").replace("/", "~1");
+        out.add(child);
+        collectPointers(e.getValue(), child, out);
+      });
+    } else if (node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        out.add(at + "/" + i);
+        collectPointers(node.get(i), at + "/" + i, out);
+      }
+    }
+  }
+
+  /**
    * Fuzz: truncations and single-character edits of every kind's document yield a resource or a
    * {@link ValidationException}, never another exception (seeded, so failures reproduce).
    */
@@ -131,7 +190,7 @@ class CodecErrorsTest {
     for (ResourceType type : ResourceType.values()) {
       for (String form : List.of("universal", "kubernetes")) {
         String text = TestFiles.read("kinds/" + type.kumaName() + "." + form + ".yaml");
-        for (int i = 0; i < 30; i++) {
+        for (int i = 0; i < 20; i++) {
           StringBuilder mutated = new StringBuilder(text);
           int pos = random.nextInt(text.length());
           switch (i % 3) {
