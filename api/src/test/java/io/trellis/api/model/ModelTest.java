@@ -53,6 +53,14 @@ class ModelTest {
     assertThat(ResourceType.fromPath("MeshGateway")).isEmpty();
   }
 
+  @ParameterizedTest(name = "{0} is less specific than {1}")
+  @CsvSource({"Mesh, MeshSubset", "MeshSubset, MeshGateway", "MeshGateway, MeshService",
+      "MeshService, MeshServiceSubset", "MeshExternalService, MeshServiceSubset", "MeshServiceSubset, Dataplane",
+      "Dataplane, MeshHTTPRoute"})
+  void targetRefKindsOrderBySpecificity(TargetRef.Kind less, TargetRef.Kind more) {
+    assertThat(less.specificity()).isLessThan(more.specificity());
+  }
+
   @Test
   void secretsNeverShowTheirData() {
     Resource secret = new Resource(ResourceType.SECRET, Meta.of("default", "s"), new SecretSpec("c2VjcmV0"));
