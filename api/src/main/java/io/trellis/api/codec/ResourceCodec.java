@@ -202,7 +202,7 @@ public final class ResourceCodec {
     Instant created = instant(root, "creationTime", "creationTime", errors);
     Instant modified = instant(root, "modificationTime", "modificationTime", errors);
     Spec spec = null;
-    if (type.isPolicy()) {
+    if (type.isSpecWrapped()) {
       Set<String> allowed = new LinkedHashSet<>(metaFields);
       allowed.add("spec");
       rejectUnknown(root, "", allowed, errors);
@@ -283,7 +283,7 @@ public final class ResourceCodec {
     if (resourceVersion != null && resourceVersion.asText().matches("\\d{1,18}")) {
       version = Long.parseLong(resourceVersion.asText());
     }
-    boolean meshField = type.isMeshScoped() && !type.isPolicy() && type != ResourceType.SECRET;
+    boolean meshField = type.isMeshScoped() && !type.isSpecWrapped() && type != ResourceType.SECRET;
     String mesh = null;
     if (meshField) {
       mesh = text(root, "mesh", "mesh", errors);
@@ -402,7 +402,7 @@ public final class ResourceCodec {
       out.put("modificationTime", meta.modificationTime().toString());
     }
     ObjectNode spec = toJsonNode(resource.spec());
-    if (resource.type().isPolicy()) {
+    if (resource.type().isSpecWrapped()) {
       out.set("spec", spec);
     } else {
       out.setAll(spec);
@@ -418,7 +418,7 @@ public final class ResourceCodec {
     boolean secret = type == ResourceType.SECRET;
     out.put("apiVersion", secret ? "v1" : KUMA_API_VERSION);
     out.put("kind", type.kumaName());
-    boolean meshField = type.isMeshScoped() && !type.isPolicy() && !secret;
+    boolean meshField = type.isMeshScoped() && !type.isSpecWrapped() && !secret;
     if (meshField && meta.mesh() != null) {
       out.put("mesh", meta.mesh());
     }

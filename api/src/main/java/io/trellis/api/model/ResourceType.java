@@ -28,6 +28,9 @@ public enum ResourceType {
   MESH_FAULT_INJECTION("MeshFaultInjection", "meshfaultinjections", true, true, MeshFaultInjectionSpec.class),
   MESH_ACCESS_LOG("MeshAccessLog", "meshaccesslogs", true, true, MeshAccessLogSpec.class),
   EXTERNAL_SERVICE("ExternalService", "external-services", true, false, ExternalServiceSpec.class),
+  /** Kuma 2.9+ replacement of ExternalService: a {@code spec}-wrapped resource, but not a targetRef policy. */
+  MESH_EXTERNAL_SERVICE("MeshExternalService", "meshexternalservices", true, false, true,
+      MeshExternalServiceSpec.class),
   SECRET("Secret", "secrets", true, false, SecretSpec.class),
   /** Trellis addition: Kong-style key-auth for builtin gateways, see {@link MeshGatewayKeyAuthSpec}. */
   MESH_GATEWAY_KEY_AUTH("MeshGatewayKeyAuth", "meshgatewaykeyauths", true, true, MeshGatewayKeyAuthSpec.class);
@@ -36,13 +39,20 @@ public enum ResourceType {
   private final String path;
   private final boolean meshScoped;
   private final boolean policy;
+  private final boolean specWrapped;
   private final Class<? extends Spec> specClass;
 
   ResourceType(String kumaName, String path, boolean meshScoped, boolean policy, Class<? extends Spec> specClass) {
+    this(kumaName, path, meshScoped, policy, policy, specClass);
+  }
+
+  ResourceType(String kumaName, String path, boolean meshScoped, boolean policy, boolean specWrapped,
+      Class<? extends Spec> specClass) {
     this.kumaName = kumaName;
     this.path = path;
     this.meshScoped = meshScoped;
     this.policy = policy;
+    this.specWrapped = specWrapped;
     this.specClass = specClass;
   }
 
@@ -64,6 +74,15 @@ public enum ResourceType {
   /** Whether this is a new-style policy ({@code spec} with targetRef/from/to) rather than a kind with top-level fields. */
   public boolean isPolicy() {
     return policy;
+  }
+
+  /**
+   * Whether the universal form wraps the body in {@code spec:} and Kubernetes carries the mesh in the
+   * {@code kuma.io/mesh} label: every policy, and MeshExternalService. Otherwise the universal body is at the top
+   * level and Kubernetes has a top-level {@code mesh:} (Mesh has neither).
+   */
+  public boolean isSpecWrapped() {
+    return specWrapped;
   }
 
   public Class<? extends Spec> specClass() {

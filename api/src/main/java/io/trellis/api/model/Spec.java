@@ -8,4 +8,4 @@ package io.trellis.api.model;
  */
 public sealed interface Spec
     permits MeshSpec, DataplaneSpec, MeshGatewaySpec, MeshGatewayRouteSpec, ExternalServiceSpec, SecretSpec,
-        PolicySpec {}
+        MeshExternalServiceSpec, PolicySpec {}

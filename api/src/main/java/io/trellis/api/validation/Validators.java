@@ -21,6 +21,7 @@ import io.trellis.api.model.HttpHeader;
 import io.trellis.api.model.HttpHeaderMatch;
 import io.trellis.api.model.MeshAccessLogSpec;
 import io.trellis.api.model.MeshCircuitBreakerSpec;
+import io.trellis.api.model.MeshExternalServiceSpec;
 import io.trellis.api.model.MeshFaultInjectionSpec;
 import io.trellis.api.model.MeshGatewayKeyAuthSpec;
 import io.trellis.api.model.MeshGatewayRouteSpec;
@@ -141,6 +142,8 @@ public final class Validators {
       meshGatewayRoute(e, s);
     } else if (spec instanceof ExternalServiceSpec s) {
       externalService(e, s);
+    } else if (spec instanceof MeshExternalServiceSpec s) {
+      meshExternalService(e, s);
     } else if (spec instanceof SecretSpec s) {
       secret(e, s);
     } else if (spec instanceof MeshTrafficPermissionSpec s) {
@@ -512,6 +515,41 @@ public final class Validators {
       optionalDataSource(e, "networking.tls.clientKey", tls.clientKey());
       if ((tls.clientCert() == null) != (tls.clientKey() == null)) {
         e.add("networking.tls", "only one of clientCert, clientKey (expected: both or neither)");
+      }
+    }
+  }
+
+  private static void meshExternalService(Errors e, MeshExternalServiceSpec s) {
+    MeshExternalServiceSpec.Match match = s.match();
+    if (match == null) {
+      e.add("spec.match", "missing (expected: type, port and protocol)");
+    } else {
+      if (match.type() != null && !match.type().equals("HostnameGenerator")) {
+        e.add("spec.match.type", quote(match.type()) + " (expected: HostnameGenerator)");
+      }
+      port(e, "spec.match.port", match.port(), true);
+      if (match.protocol() != null && !Set.of("tcp", "grpc", "http", "http2").contains(match.protocol())) {
+        e.add("spec.match.protocol", quote(match.protocol()) + " (expected: one of tcp, grpc, http, http2)");
+      }
+    }
+    List<MeshExternalServiceSpec.Endpoint> endpoints = nullToEmpty(s.endpoints());
+    for (int i = 0; i < endpoints.size(); i++) {
+      String p = "spec.endpoints[" + i + "]";
+      address(e, p + ".address", endpoints.get(i).address(), true);
+      port(e, p + ".port", endpoints.get(i).port(), false);
+    }
+    MeshExternalServiceSpec.Tls tls = s.tls();
+    if (tls != null && tls.verification() != null) {
+      MeshExternalServiceSpec.Verification v = tls.verification();
+      String p = "spec.tls.verification";
+      if (v.mode() != null && !Set.of("Secured", "SkipSAN", "SkipCA", "SkipAll").contains(v.mode())) {
+        e.add(p + ".mode", quote(v.mode()) + " (expected: one of Secured, SkipSAN, SkipCA, SkipAll)");
+      }
+      optionalDataSource(e, p + ".caCert", v.caCert());
+      optionalDataSource(e, p + ".clientCert", v.clientCert());
+      optionalDataSource(e, p + ".clientKey", v.clientKey());
+      if ((v.clientCert() == null) != (v.clientKey() == null)) {
+        e.add(p, "only one of clientCert, clientKey (expected: both or neither)");
       }
     }
   }

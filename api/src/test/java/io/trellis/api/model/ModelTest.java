@@ -35,7 +35,8 @@ class ModelTest {
   @CsvSource({"Mesh, meshes, false, false", "Dataplane, dataplanes, true, false",
       "MeshTrafficPermission, meshtrafficpermissions, true, true", "MeshGateway, meshgateways, true, false",
       "MeshRetry, meshretries, true, true", "ExternalService, external-services, true, false",
-      "Secret, secrets, true, false", "MeshGatewayKeyAuth, meshgatewaykeyauths, true, true"})
+      "Secret, secrets, true, false", "MeshExternalService, meshexternalservices, true, false",
+      "MeshGatewayKeyAuth, meshgatewaykeyauths, true, true"})
   void resourceTypesKnowTheirKumaNameAndPath(String name, String path, boolean meshScoped, boolean policy) {
     ResourceType type = ResourceType.fromName(name).orElseThrow();
 
