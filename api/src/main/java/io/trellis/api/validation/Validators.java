@@ -281,6 +281,9 @@ public final class Validators {
       e.add("networking.inbound", "missing (expected: at least one inbound unless networking.gateway is set)");
     }
     if (n.gateway() != null) {
+      if (!inbound.isEmpty()) {
+        e.add("networking.inbound", "set (expected: no inbound when networking.gateway is set)");
+      }
       if (n.gateway().type() == null && n.gateway().tags() == null) {
         e.add("networking.gateway", "empty (expected: type and tags)");
       }
@@ -376,6 +379,10 @@ public final class Validators {
     MeshGatewaySpec.Protocol protocol = l.protocol();
     if (protocol == MeshGatewaySpec.Protocol.HTTPS && tls == null) {
       e.add(p + ".tls", "missing (expected: tls with mode TERMINATE for protocol HTTPS)");
+      return;
+    }
+    if (protocol == MeshGatewaySpec.Protocol.TLS && tls == null) {
+      e.add(p + ".tls", "missing (expected: tls with mode TERMINATE or PASSTHROUGH for protocol TLS)");
       return;
     }
     if (tls == null) {
