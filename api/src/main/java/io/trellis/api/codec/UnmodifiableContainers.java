@@ -15,25 +15,35 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
-/** Makes the lists and maps inside records read by the codec unmodifiable, so resources are deeply immutable. */
+/**
+ * Makes the lists and maps inside records read by the codec unmodifiable, so resources are deeply
+ * immutable.
+ */
 final class UnmodifiableContainers extends SimpleModule {
   private static final long serialVersionUID = 1L;
 
   UnmodifiableContainers() {
     super("trellis-unmodifiable-containers");
-    setDeserializerModifier(new BeanDeserializerModifier() {
-      @Override
-      public JsonDeserializer<?> modifyCollectionDeserializer(DeserializationConfig config, CollectionType type,
-          BeanDescription beanDesc, JsonDeserializer<?> deserializer) {
-        return new Wrapping(deserializer);
-      }
+    setDeserializerModifier(
+        new BeanDeserializerModifier() {
+          @Override
+          public JsonDeserializer<?> modifyCollectionDeserializer(
+              DeserializationConfig config,
+              CollectionType type,
+              BeanDescription beanDesc,
+              JsonDeserializer<?> deserializer) {
+            return new Wrapping(deserializer);
+          }
 
-      @Override
-      public JsonDeserializer<?> modifyMapDeserializer(DeserializationConfig config, MapType type,
-          BeanDescription beanDesc, JsonDeserializer<?> deserializer) {
-        return new Wrapping(deserializer);
-      }
-    });
+          @Override
+          public JsonDeserializer<?> modifyMapDeserializer(
+              DeserializationConfig config,
+              MapType type,
+              BeanDescription beanDesc,
+              JsonDeserializer<?> deserializer) {
+            return new Wrapping(deserializer);
+          }
+        });
   }
 
   private static final class Wrapping extends DelegatingDeserializer {

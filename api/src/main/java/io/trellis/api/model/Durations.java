@@ -6,14 +6,16 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Kuma duration strings: Go durations ({@code 10s}, {@code 1m30s}, {@code 500ms}, {@code 1.5h}, {@code 0}) plus
- * the {@code d} (24h) and {@code y} (365d) units Kuma accepts for certificate lifetimes ({@code 10y}, {@code 1d}).
+ * Kuma duration strings: Go durations ({@code 10s}, {@code 1m30s}, {@code 500ms}, {@code 1.5h},
+ * {@code 0}) plus the {@code d} (24h) and {@code y} (365d) units Kuma accepts for certificate
+ * lifetimes ({@code 10y}, {@code 1d}).
  */
 public final class Durations {
   /** The "expected" part of error messages about durations. */
   public static final String EXPECTED = "duration like 10s, 1m30s, 500ms";
 
-  private static final Pattern WHOLE = Pattern.compile("(?:\\d+(?:\\.\\d+)?(?:ns|us|µs|ms|s|m|h|d|y))+");
+  private static final Pattern WHOLE =
+      Pattern.compile("(?:\\d+(?:\\.\\d+)?(?:ns|us|µs|ms|s|m|h|d|y))+");
   private static final Pattern PART = Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h|d|y)");
 
   private Durations() {}
@@ -40,16 +42,17 @@ public final class Durations {
     Matcher m = PART.matcher(text);
     while (m.find()) {
       BigDecimal value = new BigDecimal(m.group(1));
-      long unit = switch (m.group(2)) {
-        case "ns" -> 1L;
-        case "us", "µs" -> 1_000L;
-        case "ms" -> 1_000_000L;
-        case "s" -> 1_000_000_000L;
-        case "m" -> 60_000_000_000L;
-        case "h" -> 3_600_000_000_000L;
-        case "d" -> 86_400_000_000_000L;
-        default -> 365 * 86_400_000_000_000L;
-      };
+      long unit =
+          switch (m.group(2)) {
+            case "ns" -> 1L;
+            case "us", "µs" -> 1_000L;
+            case "ms" -> 1_000_000L;
+            case "s" -> 1_000_000_000L;
+            case "m" -> 60_000_000_000L;
+            case "h" -> 3_600_000_000_000L;
+            case "d" -> 86_400_000_000_000L;
+            default -> 365 * 86_400_000_000_000L;
+          };
       nanos = nanos.add(value.multiply(BigDecimal.valueOf(unit)));
     }
     return Duration.ofNanos(nanos.longValueExact());

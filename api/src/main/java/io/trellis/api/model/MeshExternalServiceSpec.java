@@ -3,9 +3,12 @@ package io.trellis.api.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 
-/** MeshExternalService (Kuma 2.9+): a destination outside the mesh with its endpoints and TLS settings. */
-public record MeshExternalServiceSpec(Match match, List<Endpoint> endpoints, Tls tls, JsonNode extension)
-    implements Spec {
+/**
+ * MeshExternalService (Kuma 2.9+): a destination outside the mesh with its endpoints and TLS
+ * settings.
+ */
+public record MeshExternalServiceSpec(
+    Match match, List<Endpoint> endpoints, Tls tls, JsonNode extension) implements Spec {
 
   /** {@code type} is {@code HostnameGenerator}; {@code protocol} one of tcp, grpc, http, http2. */
   public record Match(String type, Integer port, String protocol) {}
@@ -13,7 +16,8 @@ public record MeshExternalServiceSpec(Match match, List<Endpoint> endpoints, Tls
   public record Endpoint(String address, Integer port) {}
 
   /** {@code version} ({@code min}/{@code max}) stays JSON. */
-  public record Tls(Boolean enabled, JsonNode version, Boolean allowRenegotiation, Verification verification) {}
+  public record Tls(
+      Boolean enabled, JsonNode version, Boolean allowRenegotiation, Verification verification) {}
 
   /** {@code mode} is Secured, SkipSAN, SkipCA or SkipAll. */
   public record Verification(

@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Kuma 2.x targetRef: which proxies (top level), clients ({@code from}) or destinations ({@code to}) a
- * policy entry is about.
+ * Kuma 2.x targetRef: which proxies (top level), clients ({@code from}) or destinations ({@code
+ * to}) a policy entry is about.
  */
 public record TargetRef(
     Kind kind,
@@ -18,9 +18,9 @@ public record TargetRef(
     List<ProxyType> proxyTypes) {
 
   /**
-   * Kinds, spelled as on the wire. Use {@link #specificity()} (not {@code ordinal()}) to order policies:
-   * Mesh &lt; MeshSubset &lt; MeshGateway &lt; MeshService (and MeshExternalService, MeshMultiZoneService)
-   * &lt; MeshServiceSubset &lt; Dataplane &lt; MeshHTTPRoute, as in Kuma 2.x.
+   * Kinds, spelled as on the wire. Use {@link #specificity()} (not {@code ordinal()}) to order
+   * policies: Mesh &lt; MeshSubset &lt; MeshGateway &lt; MeshService (and MeshExternalService,
+   * MeshMultiZoneService) &lt; MeshServiceSubset &lt; Dataplane &lt; MeshHTTPRoute, as in Kuma 2.x.
    */
   public enum Kind {
     Mesh(0),
@@ -39,7 +39,10 @@ public record TargetRef(
       this.specificity = specificity;
     }
 
-    /** Higher is more specific; kinds of equal specificity tie (then Kuma orders by origin, role and name). */
+    /**
+     * Higher is more specific; kinds of equal specificity tie (then Kuma orders by origin, role and
+     * name).
+     */
     public int specificity() {
       return specificity;
     }
