@@ -24,7 +24,9 @@ class ModelTest {
     "0, 0",
     "0s, 0",
     "1d, 86400000",
-    "2h45m, 9900000"
+    "2h45m, 9900000",
+    "1.5s, 1500",
+    "1000us, 1"
   })
   void parsesKumaDurations(String text, long millis) {
     assertThat(Durations.parse(text)).isEqualTo(Duration.ofMillis(millis));
