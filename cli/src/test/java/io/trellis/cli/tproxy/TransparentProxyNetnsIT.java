@@ -148,6 +148,16 @@ class TransparentProxyNetnsIT {
     assertThat(meshctl("uninstall", "transparent-proxy")).contains("nothing to do");
   }
 
+  @Test
+  @Order(8)
+  void gatewayModeRedirectsOutboundOnly() throws Exception {
+    meshctl("install", "transparent-proxy", "--kuma-dp-uid", Long.toString(PROXY_UID), "--redirect-inbound=false");
+    assertThat(probe(peerNs, 0, "tcp:" + appIp + ":7070")).as("no inbound redirection").containsExactly("app-7070");
+    assertThat(probe(appNs, APP_UID, "tcp:" + peerIp + ":8080")).containsExactly("outbound");
+    meshctl("uninstall", "transparent-proxy");
+    assertThat(normalizedRules()).isEqualTo(rulesBefore);
+  }
+
   // --- helpers -------------------------------------------------------------------------------
 
   private static boolean isRoot() {
