@@ -48,8 +48,12 @@ public final class NetProbe {
       System.exit(0);
     }
     for (int i = 1; i < args.length; i++) {
-      String[] t = args[i].split(":");
-      System.out.println(args[i] + " " + (t[0].equals("tcp") ? tcp(t[1], Integer.parseInt(t[2])) : udp(t[1], Integer.parseInt(t[2]))));
+      // proto:host:port, where host may be an IPv6 literal in brackets
+      String a = args[i];
+      String proto = a.substring(0, a.indexOf(':'));
+      String host = a.substring(a.indexOf(':') + 1, a.lastIndexOf(':')).replace("[", "").replace("]", "");
+      int port = Integer.parseInt(a.substring(a.lastIndexOf(':') + 1));
+      System.out.println(a + " " + (proto.equals("tcp") ? tcp(host, port) : udp(host, port)));
     }
   }
 
