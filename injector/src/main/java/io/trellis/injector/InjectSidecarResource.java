@@ -72,7 +72,16 @@ public class InjectSidecarResource {
         result = "rejected";
         return ok(AdmissionReviews.denied(uid, 400, "object: not a readable Pod (" + e.getMessage() + ")"));
       }
-      Namespace ns = namespace.isEmpty() ? null : client.namespaces().withName(namespace).get();
+      Namespace ns;
+      try {
+        ns = namespace.isEmpty() ? null : client.namespaces().withName(namespace).get();
+      } catch (RuntimeException e) {
+        // Without the namespace's labels we cannot know whether the pod must be injected: refuse.
+        LOG.warnf("namespace %s could not be read: %s", namespace, e.getMessage());
+        result = "error";
+        return ok(AdmissionReviews.denied(uid, 503, "sidecar injection failed: namespace " + namespace
+            + " could not be read from the Kubernetes API (its kuma.io/sidecar-injection label decides injection); retry"));
+      }
       Map<String, String> nsLabels = ns == null || ns.getMetadata().getLabels() == null ? Map.of() : ns.getMetadata().getLabels();
       Map<String, String> nsAnnotations =
           ns == null || ns.getMetadata().getAnnotations() == null ? Map.of() : ns.getMetadata().getAnnotations();
