@@ -42,6 +42,8 @@ class TransparentProxyNetnsIT {
   private final int subnet = ThreadLocalRandom.current().nextInt(1, 254);
   private final String appIp = "10.200." + subnet + ".1";
   private final String peerIp = "10.200." + subnet + ".2";
+  /** A second peer address: a resolver the pod's resolv.conf does not list. */
+  private final String otherPeerIp = "10.200." + subnet + ".3";
   private final String appIp6 = "fd00:200:" + Integer.toHexString(subnet) + "::1";
   private final String peerIp6 = "fd00:200:" + Integer.toHexString(subnet) + "::2";
   private boolean ipv6;
@@ -63,8 +65,9 @@ class TransparentProxyNetnsIT {
     sh("ip", "link", "add", vethApp, "type", "veth", "peer", "name", vethPeer);
     sh("ip", "link", "set", vethApp, "netns", appNs);
     sh("ip", "link", "set", vethPeer, "netns", peerNs);
-    in(appNs, "ip", "addr", "add", appIp + "/30", "dev", vethApp);
-    in(peerNs, "ip", "addr", "add", peerIp + "/30", "dev", vethPeer);
+    in(appNs, "ip", "addr", "add", appIp + "/29", "dev", vethApp);
+    in(peerNs, "ip", "addr", "add", peerIp + "/29", "dev", vethPeer);
+    in(peerNs, "ip", "addr", "add", otherPeerIp + "/29", "dev", vethPeer);
     // IPv6 too when the kernel has it (nodad: usable at once, no duplicate address detection wait).
     ipv6 = run(List.of("ip", "netns", "exec", appNs, "ip", "-6", "addr", "add", appIp6 + "/64", "dev", vethApp, "nodad")).isBlank()
         && run(List.of("ip", "netns", "exec", peerNs, "ip", "-6", "addr", "add", peerIp6 + "/64", "dev", vethPeer, "nodad")).isBlank();
@@ -181,6 +184,25 @@ class TransparentProxyNetnsIT {
     assertThat(rulesOnly(in(appNs, "ip6tables-save"))).isEqualTo(rulesOnly(rules6Before)).isEmpty();
     assertThat(normalizedRules()).isEqualTo(rulesBefore);
     assertThat(probe(appNs, APP_UID, "tcp:[" + peerIp6 + "]:8080")).containsExactly("peer-8080");
+  }
+
+  @Test
+  @Order(10)
+  void redirectDnsOnlyCapturesTheResolversOfResolvConf() throws Exception {
+    Path resolvConf = Files.createTempFile("resolv", ".conf");
+    try {
+      Files.writeString(resolvConf, "search svc.cluster.local\nnameserver " + peerIp + "\n");
+      meshctl("install", "transparent-proxy", "--kuma-dp-uid", Long.toString(PROXY_UID), "--redirect-dns",
+          "--resolv-conf", resolvConf.toString());
+      assertThat(probe(appNs, APP_UID, "udp:" + peerIp + ":53", "udp:" + otherPeerIp + ":53"))
+          .as("the listed resolver is captured, another is not")
+          .containsExactly("dns", "peer-dns");
+      assertThat(probe(appNs, PROXY_UID, "udp:" + peerIp + ":53")).containsExactly("peer-dns");
+      meshctl("uninstall", "transparent-proxy");
+      assertThat(normalizedRules()).isEqualTo(rulesBefore);
+    } finally {
+      Files.deleteIfExists(resolvConf);
+    }
   }
 
   // --- helpers -------------------------------------------------------------------------------
