@@ -97,7 +97,11 @@ class AdmissionWebhookTest {
   void validResourceIsAllowed() throws Exception {
     String mtp = """
         {"apiVersion":"kuma.io/v1alpha1","kind":"MeshTrafficPermission",
-         "metadata":{"name":"allow-all","namespace":"trellis-system","labels":{"kuma.io/mesh":"default"}},
+         "metadata":{"name":"allow-all","namespace":"trellis-system","labels":{"kuma.io/mesh":"default"},
+           "uid":"0b7f3c1e-3a55-4d4c-9d1e-8e2f3a4b5c6d","resourceVersion":"12345","generation":1,
+           "creationTimestamp":"2026-11-23T10:00:00Z",
+           "annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{}"},
+           "managedFields":[{"manager":"kubectl","operation":"Apply","apiVersion":"kuma.io/v1alpha1"}]},
          "spec":{"targetRef":{"kind":"Mesh"},"from":[{"targetRef":{"kind":"Mesh"},"default":{"action":"Allow"}}]}}
         """;
     given().contentType("application/json").body(kumaReview("v1", "MeshTrafficPermission", "CREATE", mtp).toString())
