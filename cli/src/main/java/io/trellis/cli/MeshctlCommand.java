@@ -8,5 +8,5 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VersionCommand.Provider.class,
     description = "Trellis service mesh command line.",
-    subcommands = {VersionCommand.class})
+    subcommands = {VersionCommand.class, InstallCommand.class, UninstallCommand.class})
 public class MeshctlCommand {}

@@ -17,6 +17,13 @@ class HealthEndpointsTest {
   }
 
   @Test
+  void readinessReportsTheWebhookCertificate() {
+    given().when().get("/q/health/ready").then().statusCode(200)
+        .body("checks.find { it.name == 'webhook-certificate' }.status", equalTo("UP"))
+        .body("checks.find { it.name == 'webhook-certificate' }.data.subject", containsString("trellis-injector.test"));
+  }
+
+  @Test
   void prometheusMetricsAreServed() {
     given().when().get("/q/metrics").then().statusCode(200).body(containsString("jvm_memory_used_bytes"));
   }
