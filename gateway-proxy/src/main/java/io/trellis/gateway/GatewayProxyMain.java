@@ -18,12 +18,21 @@ public class GatewayProxyMain implements QuarkusApplication {
   @ConfigProperty(name = "trellis.gateway.admin-port")
   int adminPort;
 
+  @ConfigProperty(name = "trellis.gateway.event-loop-threads")
+  int eventLoopThreads;
+
+  @ConfigProperty(name = "trellis.gateway.access-log", defaultValue = "true")
+  boolean accessLog;
+
+  @ConfigProperty(name = "trellis.gateway.max-request-bytes", defaultValue = "67108864")
+  long maxRequestBytes;
+
   @Override
   public int run(String... args) throws Exception {
     var registry = AdminServer.newRegistry();
-    // Ready once a configuration is in effect; until the xDS client lands the proxy serves an
-    // empty (but valid) configuration and says so in /config_dump.
-    try (AdminServer admin = new AdminServer(registry, () -> true, () -> "{\"configs\":[]}")) {
+    var options = new io.trellis.gateway.proxy.DataPlane.Options(eventLoopThreads, maxRequestBytes, accessLog, null);
+    try (var dp = new io.trellis.gateway.proxy.DataPlane(options, registry);
+        AdminServer admin = new AdminServer(registry, dp::ready, () -> dp.config().dump())) {
       InetSocketAddress bound = admin.start(adminAddress, adminPort);
       LOG.infof("gateway-proxy admin listening on %s:%d (transport: %s)", bound.getHostString(), bound.getPort(),
           Transports.nativeEpoll() ? "epoll" : "nio");
