@@ -27,6 +27,20 @@ public class GatewayProxyMain implements QuarkusApplication {
   @ConfigProperty(name = "trellis.gateway.max-request-bytes", defaultValue = "67108864")
   long maxRequestBytes;
 
+  /** ADS server (xds-service), host:port; empty = no control plane (nothing is served). */
+  @ConfigProperty(name = "trellis.gateway.xds-address", defaultValue = "127.0.0.1:5678")
+  String xdsAddress;
+
+  /** The Dataplane this proxy serves, {@code <mesh>.<name>}. */
+  @ConfigProperty(name = "trellis.gateway.node-id", defaultValue = "default.gateway")
+  String nodeId;
+
+  @ConfigProperty(name = "trellis.gateway.dataplane-token-file")
+  java.util.Optional<String> tokenFile;
+
+  @ConfigProperty(name = "trellis.gateway.xds-ca-file")
+  java.util.Optional<String> xdsCaFile;
+
   @Override
   public int run(String... args) throws Exception {
     var registry = AdminServer.newRegistry();
@@ -36,7 +50,36 @@ public class GatewayProxyMain implements QuarkusApplication {
       InetSocketAddress bound = admin.start(adminAddress, adminPort);
       LOG.infof("gateway-proxy admin listening on %s:%d (transport: %s)", bound.getHostString(), bound.getPort(),
           Transports.nativeEpoll() ? "epoll" : "nio");
-      Quarkus.waitForExit();
+      io.grpc.ManagedChannel channel = null;
+      io.trellis.gateway.xds.AdsClient ads = null;
+      if (!xdsAddress.isBlank()) {
+        int colon = xdsAddress.lastIndexOf(':');
+        if (colon < 1) {
+          throw new IllegalArgumentException("trellis.gateway.xds-address: " + xdsAddress + " (expected: host:port)");
+        }
+        var b = io.grpc.netty.NettyChannelBuilder.forAddress(xdsAddress.substring(0, colon),
+            Integer.parseInt(xdsAddress.substring(colon + 1)));
+        if (xdsCaFile.isPresent()) {
+          b.sslContext(io.grpc.netty.GrpcSslContexts.forClient().trustManager(new java.io.File(xdsCaFile.get())).build());
+        } else {
+          b.usePlaintext();
+        }
+        channel = b.build();
+        String token = tokenFile.isPresent() ? java.nio.file.Files.readString(java.nio.file.Path.of(tokenFile.get())).trim() : null;
+        ads = new io.trellis.gateway.xds.AdsClient(channel, nodeId, token, dp, null);
+        ads.start();
+        LOG.infof("ADS client for %s connecting to %s", nodeId, xdsAddress);
+      }
+      try {
+        Quarkus.waitForExit();
+      } finally {
+        if (ads != null) {
+          ads.close();
+        }
+        if (channel != null) {
+          channel.shutdownNow();
+        }
+      }
     }
     return 0;
   }
