@@ -62,19 +62,21 @@ public final class RouteTable {
       return any;
     }
     String host = rawHost.toLowerCase(Locale.ROOT);
-    VirtualHostSpec vh = wildcard(host);
-    if (vh != null) {
-      return vh;
-    }
-    // Envoy tries the Host as sent first, then without its port.
     int colon = host.lastIndexOf(':');
-    if (colon > 0 && host.indexOf(']') < colon) {
-      vh = wildcard(host.substring(0, colon));
-      if (vh != null) {
-        return vh;
-      }
+    String bare = colon > 0 && host.indexOf(']') < colon ? host.substring(0, colon) : null;
+    // Exact names win with or without the port (clients add it for non-default ports, as Envoy's
+    // strip_matching_host_port would), then wildcards against the Host as sent, then without its port.
+    VirtualHostSpec vh = exact.get(host);
+    if (vh == null && bare != null) {
+      vh = exact.get(bare);
     }
-    return any;
+    if (vh == null) {
+      vh = wildcard(host);
+    }
+    if (vh == null && bare != null) {
+      vh = wildcard(bare);
+    }
+    return vh != null ? vh : any;
   }
 
   private VirtualHostSpec wildcard(String host) {

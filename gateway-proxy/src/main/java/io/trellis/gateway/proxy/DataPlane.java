@@ -111,6 +111,12 @@ public final class DataPlane implements AutoCloseable {
     bound.putAll(added);
   }
 
+  /** Swaps the configuration without binding anything: handler tests drive channels directly. */
+  void swapUnbound(GatewayConfig next) {
+    config.set(next);
+    configured = true;
+  }
+
   private Bound bind(ListenerSpec l) {
     try {
       Channel ch = new ServerBootstrap()
