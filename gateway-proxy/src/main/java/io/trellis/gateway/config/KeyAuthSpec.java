@@ -14,7 +14,28 @@ import java.util.Map;
  * {@code keyNames}; consumers are stored as SHA-256 digests only.
  */
 public record KeyAuthSpec(List<String> keyNames, boolean inHeader, boolean inQuery, boolean hideCredentials,
-    List<Consumer> consumers) {
+    List<Consumer> consumers, Map<java.nio.ByteBuffer, Consumer> byDigest) {
+
+  public KeyAuthSpec(List<String> keyNames, boolean inHeader, boolean inQuery, boolean hideCredentials,
+      List<Consumer> consumers) {
+    this(keyNames, inHeader, inQuery, hideCredentials, consumers, index(consumers));
+  }
+
+  private static Map<java.nio.ByteBuffer, Consumer> index(List<Consumer> consumers) {
+    Map<java.nio.ByteBuffer, Consumer> m = new java.util.HashMap<>();
+    for (Consumer c : consumers) {
+      m.putIfAbsent(java.nio.ByteBuffer.wrap(c.keySha256()), c);
+    }
+    return Map.copyOf(m);
+  }
+
+  private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  });
 
   public record Consumer(String username, byte[] keySha256) {}
 
@@ -48,15 +69,13 @@ public record KeyAuthSpec(List<String> keyNames, boolean inHeader, boolean inQue
     if (key == null || key.isEmpty()) {
       return new Result(false, null);
     }
-    byte[] digest = sha256(key);
-    // Every consumer is compared, in constant time, so neither timing nor position leaks which one matched.
-    String match = null;
-    for (Consumer c : consumers) {
-      if (MessageDigest.isEqual(digest, c.keySha256()) && match == null) {
-        match = c.username();
-      }
-    }
-    return new Result(true, match);
+    MessageDigest md = SHA256.get();
+    byte[] digest = md.digest(key.getBytes(StandardCharsets.UTF_8));
+    // The lookup is keyed by the SHA-256 of the presented key, so its timing can only reveal bits of a
+    // digest, never of a stored key; the final comparison is constant time (MessageDigest.isEqual).
+    Consumer c = byDigest.get(java.nio.ByteBuffer.wrap(digest));
+    boolean ok = c != null && MessageDigest.isEqual(digest, c.keySha256());
+    return new Result(true, ok ? c.username() : null);
   }
 
   /** Removes the key from headers and query string (hide_credentials). */
