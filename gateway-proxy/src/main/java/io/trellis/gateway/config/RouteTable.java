@@ -1,0 +1,114 @@
+package io.trellis.gateway.config;
+
+import io.netty.handler.codec.http.HttpRequest;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A RouteConfiguration: virtual hosts chosen by Host the way Envoy does it (exact, then the longest
+ * {@code *.suffix}, then the longest {@code prefix.*}, then {@code *}), then the first matching route.
+ */
+public final class RouteTable {
+  public static final RouteTable EMPTY = new RouteTable("", List.of());
+
+  private final String name;
+  private final List<VirtualHostSpec> vhosts;
+  private final Map<String, VirtualHostSpec> exact = new HashMap<>();
+  private VirtualHostSpec any;
+
+  public RouteTable(String name, List<VirtualHostSpec> vhosts) {
+    this.name = name;
+    this.vhosts = List.copyOf(vhosts);
+    for (VirtualHostSpec vh : this.vhosts) {
+      for (String d : vh.domains()) {
+        String l = d.toLowerCase(Locale.ROOT);
+        if (l.equals("*")) {
+          any = any == null ? vh : any;
+        } else if (!l.startsWith("*") && !l.endsWith("*")) {
+          exact.putIfAbsent(l, vh);
+        }
+      }
+    }
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public List<VirtualHostSpec> vhosts() {
+    return vhosts;
+  }
+
+  /** The route for a request, or null (404). */
+  public Match match(String host, HttpRequest req, String path) {
+    VirtualHostSpec vh = vhost(host);
+    if (vh == null) {
+      return null;
+    }
+    for (RouteSpec r : vh.routes()) {
+      if (r.matches(req, path)) {
+        return new Match(vh, r);
+      }
+    }
+    return null;
+  }
+
+  public record Match(VirtualHostSpec vhost, RouteSpec route) {}
+
+  VirtualHostSpec vhost(String rawHost) {
+    if (rawHost == null) {
+      return any;
+    }
+    String host = rawHost.toLowerCase(Locale.ROOT);
+    int colon = host.lastIndexOf(':');
+    String bare = colon > 0 && host.indexOf(']') < colon ? host.substring(0, colon) : null;
+    // Exact names win with or without the port (clients add it for non-default ports, as Envoy's
+    // strip_matching_host_port would), then wildcards against the Host as sent, then without its port.
+    VirtualHostSpec vh = exact.get(host);
+    if (vh == null && bare != null) {
+      vh = exact.get(bare);
+    }
+    if (vh == null) {
+      vh = wildcard(host);
+    }
+    if (vh == null && bare != null) {
+      vh = wildcard(bare);
+    }
+    return vh != null ? vh : any;
+  }
+
+  private VirtualHostSpec wildcard(String host) {
+    VirtualHostSpec vh = exact.get(host);
+    if (vh != null) {
+      return vh;
+    }
+    VirtualHostSpec best = null;
+    int bestLen = -1;
+    for (VirtualHostSpec v : vhosts) {
+      for (String d : v.domains()) {
+        String l = d.toLowerCase(Locale.ROOT);
+        if (l.length() > 1 && l.startsWith("*") && host.endsWith(l.substring(1)) && host.length() > l.length() - 1
+            && l.length() > bestLen) {
+          best = v;
+          bestLen = l.length();
+        }
+      }
+    }
+    if (best != null) {
+      return best;
+    }
+    for (VirtualHostSpec v : vhosts) {
+      for (String d : v.domains()) {
+        String l = d.toLowerCase(Locale.ROOT);
+        if (l.length() > 1 && l.endsWith("*") && host.startsWith(l.substring(0, l.length() - 1))
+            && l.length() > bestLen) {
+          best = v;
+          bestLen = l.length();
+        }
+      }
+    }
+    return best;
+  }
+}

@@ -1,0 +1,193 @@
+package io.trellis.gateway.config;
+
+import io.netty.handler.codec.http2.Http2SecurityUtil;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.SupportedCipherSuiteFilter;
+import java.net.Socket;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.function.Predicate;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
+
+/**
+ * Builds Netty {@link SslContext}s from SDS material with the JDK provider (netty-tcnative does not resolve
+ * with this Netty version here).
+ */
+public final class TlsContexts {
+  private TlsContexts() {}
+
+  /** A private key and its certificate chain, leaf first. */
+  public record KeyCert(PrivateKey key, List<X509Certificate> chain) {}
+
+  /**
+   * A server context. With an RSA and an ECDSA certificate both are installed in one key manager
+   * ({@code NewSunX509}), which picks the one matching the client's signature algorithms.
+   */
+  public static SslContext server(List<KeyCert> certs, List<X509Certificate> clientCa, boolean alpnHttp,
+      List<String> protocols) {
+    try {
+      KeyStore ks = KeyStore.getInstance("PKCS12");
+      ks.load(null, null);
+      char[] pw = "x".toCharArray();
+      int i = 0;
+      for (KeyCert kc : certs) {
+        ks.setKeyEntry("k" + i++, kc.key(), pw, kc.chain().toArray(new X509Certificate[0]));
+      }
+      KeyManagerFactory kmf = KeyManagerFactory.getInstance("NewSunX509");
+      kmf.init(ks, pw);
+      SslContextBuilder b = SslContextBuilder.forServer(kmf).sslProvider(SslProvider.JDK)
+          .protocols(protocols);
+      if (clientCa != null) {
+        b.trustManager(new SanCheckingTrustManager(pkix(clientCa), null)).clientAuth(ClientAuth.REQUIRE);
+      }
+      if (alpnHttp) {
+        b.ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
+            .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1));
+      }
+      return b.build();
+    } catch (GeneralSecurityException | java.io.IOException e) {
+      throw new IllegalArgumentException("tls_certificates: " + e.getMessage() + " (expected: usable key and certificate)");
+    }
+  }
+
+  /**
+   * A client context for upstream mTLS: presents {@code cert} (may be null), trusts {@code ca} and, after
+   * the chain checks out, requires a URI SAN accepted by {@code sanMatch} (null = any). Fails closed: an
+   * empty trust bundle rejects every server.
+   */
+  public static SslContext client(KeyCert cert, List<X509Certificate> ca, Predicate<String> sanMatch) {
+    try {
+      SslContextBuilder b = SslContextBuilder.forClient().sslProvider(SslProvider.JDK)
+          .protocols("TLSv1.3", "TLSv1.2")
+          .trustManager(new SanCheckingTrustManager(pkix(ca), sanMatch));
+      if (cert != null) {
+        b.keyManager(cert.key(), cert.chain().toArray(new X509Certificate[0]));
+      }
+      return b.build();
+    } catch (GeneralSecurityException | java.io.IOException e) {
+      throw new IllegalArgumentException("upstream tls: " + e.getMessage());
+    }
+  }
+
+  private static X509ExtendedTrustManager pkix(List<X509Certificate> ca) throws GeneralSecurityException, java.io.IOException {
+    if (ca == null || ca.isEmpty()) {
+      throw new IllegalArgumentException("validation_context.trusted_ca: empty (expected: at least one CA certificate)");
+    }
+    KeyStore ts = KeyStore.getInstance("PKCS12");
+    ts.load(null, null);
+    int i = 0;
+    for (X509Certificate c : ca) {
+      ts.setCertificateEntry("ca" + i++, c);
+    }
+    TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
+    tmf.init(ts);
+    for (TrustManager tm : tmf.getTrustManagers()) {
+      if (tm instanceof X509ExtendedTrustManager x) {
+        return x;
+      }
+    }
+    throw new GeneralSecurityException("no X509 trust manager");
+  }
+
+  /** URI SANs of a certificate (SPIFFE IDs and kuma:// tags). */
+  public static List<String> uriSans(X509Certificate cert) {
+    List<String> out = new ArrayList<>();
+    try {
+      Collection<List<?>> sans = cert.getSubjectAlternativeNames();
+      if (sans != null) {
+        for (List<?> san : sans) {
+          if (Integer.valueOf(6).equals(san.get(0))) {
+            out.add((String) san.get(1));
+          }
+        }
+      }
+    } catch (CertificateParsingException e) {
+      // unreadable SANs = no identity
+    }
+    return out;
+  }
+
+  /** PKIX validation, then an identity check on the leaf's URI SANs. */
+  static final class SanCheckingTrustManager extends X509ExtendedTrustManager {
+    private final X509ExtendedTrustManager delegate;
+    private final Predicate<String> sanMatch;
+
+    SanCheckingTrustManager(X509ExtendedTrustManager delegate, Predicate<String> sanMatch) {
+      this.delegate = delegate;
+      this.sanMatch = sanMatch;
+    }
+
+    private void checkSan(X509Certificate[] chain) throws CertificateException {
+      if (sanMatch == null) {
+        return;
+      }
+      for (String san : uriSans(chain[0])) {
+        if (sanMatch.test(san)) {
+          return;
+        }
+      }
+      throw new CertificateException("peer URI SANs " + uriSans(chain[0]) + " do not match the expected identity");
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+      delegate.checkClientTrusted(chain, authType, socket);
+      checkSan(chain);
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+      delegate.checkServerTrusted(chain, authType, socket);
+      checkSan(chain);
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+      delegate.checkClientTrusted(chain, authType, engine);
+      checkSan(chain);
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+      delegate.checkServerTrusted(chain, authType, engine);
+      checkSan(chain);
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+      delegate.checkClientTrusted(chain, authType);
+      checkSan(chain);
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+      delegate.checkServerTrusted(chain, authType);
+      checkSan(chain);
+    }
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+      return delegate.getAcceptedIssuers();
+    }
+  }
+
+}

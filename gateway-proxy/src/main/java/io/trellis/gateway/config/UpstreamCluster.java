@@ -1,0 +1,86 @@
+package io.trellis.gateway.config;
+
+import io.netty.handler.ssl.SslContext;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An upstream cluster with its resolved endpoints. {@code tls} is set for mesh clusters (mTLS with the
+ * gateway's SPIFFE certificate, verifying the upstream's identity).
+ */
+public final class UpstreamCluster {
+  private final String name;
+  private final long connectTimeoutMs;
+  private final List<InetSocketAddress> endpoints;
+  private final SslContext tls;
+  private final String sni;
+  private final boolean leastRequest;
+  private final AtomicInteger next = new AtomicInteger();
+
+  public UpstreamCluster(String name, long connectTimeoutMs, List<InetSocketAddress> endpoints, SslContext tls,
+      String sni, boolean leastRequest) {
+    this.name = name;
+    this.connectTimeoutMs = connectTimeoutMs;
+    this.endpoints = List.copyOf(endpoints);
+    this.tls = tls;
+    this.sni = sni;
+    this.leastRequest = leastRequest;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public long connectTimeoutMs() {
+    return connectTimeoutMs;
+  }
+
+  public List<InetSocketAddress> endpoints() {
+    return endpoints;
+  }
+
+  public SslContext tls() {
+    return tls;
+  }
+
+  public String sni() {
+    return sni;
+  }
+
+  public boolean leastRequest() {
+    return leastRequest;
+  }
+
+  /**
+   * The next endpoint not ejected by passive health checking, or null when none is healthy. Round robin,
+   * or for LEAST_REQUEST the better of two random picks (Envoy's power-of-two-choices).
+   */
+  public InetSocketAddress pick(EndpointHealth health, InetSocketAddress avoid) {
+    int n = endpoints.size();
+    if (n == 0) {
+      return null;
+    }
+    if (leastRequest && n > 1) {
+      var rnd = java.util.concurrent.ThreadLocalRandom.current();
+      InetSocketAddress a = endpoints.get(rnd.nextInt(n));
+      InetSocketAddress b = endpoints.get(rnd.nextInt(n));
+      boolean aOk = !health.ejected(a) && !a.equals(avoid);
+      boolean bOk = !health.ejected(b) && !b.equals(avoid);
+      if (aOk && bOk) {
+        return health.active(a) <= health.active(b) ? a : b;
+      }
+      if (aOk || bOk) {
+        return aOk ? a : b;
+      }
+    }
+    int start = Math.floorMod(next.getAndIncrement(), n);
+    for (int i = 0; i < n; i++) {
+      InetSocketAddress e = endpoints.get((start + i) % n);
+      if (!health.ejected(e) && (n == 1 || !e.equals(avoid))) {
+        return e;
+      }
+    }
+    return null;
+  }
+}

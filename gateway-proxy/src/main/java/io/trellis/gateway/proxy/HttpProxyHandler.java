@@ -1,0 +1,700 @@
+package io.trellis.gateway.proxy;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.HttpConversionUtil;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.trellis.gateway.config.FilterChainSpec;
+import io.trellis.gateway.config.GatewayConfig;
+import io.trellis.gateway.config.KeyAuthSpec;
+import io.trellis.gateway.config.ListenerSpec;
+import io.trellis.gateway.config.RbacSpec;
+import io.trellis.gateway.config.RouteSpec;
+import io.trellis.gateway.config.RouteTable;
+import io.trellis.gateway.config.UpstreamCluster;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The HTTP reverse proxy for one downstream HTTP/1.1 connection or one HTTP/2 stream. Bodies stream in
+ * both directions with backpressure (autoRead follows the other side's writability); nothing is
+ * aggregated. Each request takes the configuration snapshot current when its head arrives.
+ */
+final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
+  static final String REQUEST_ID = "x-trellis-request-id";
+  static final String UPSTREAM_LATENCY = "x-trellis-upstream-latency";
+  static final String PROXY_LATENCY = "x-trellis-proxy-latency";
+  static final String CONSUMER = "x-consumer-username";
+  private static final String VIA = "1.1 trellis";
+
+  private final DataPlane dp;
+  private final String listener;
+  private final String sni;
+  private final boolean tls;
+  private final RbacSpec.Peer peer;
+  private final boolean h2;
+  private ChannelHandlerContext ctx;
+  private Exchange ex;
+  private final ArrayDeque<Object> queued = new ArrayDeque<>();
+  private boolean draining;
+
+  HttpProxyHandler(DataPlane dp, String listener, String sni, boolean tls, RbacSpec.Peer peer, boolean h2) {
+    this.dp = dp;
+    this.listener = listener;
+    this.sni = sni;
+    this.tls = tls;
+    this.peer = peer;
+    this.h2 = h2;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (ex != null && ex.requestDone) {
+      // A pipelined request: it waits until the current response is complete.
+      queued.add(msg);
+      return;
+    }
+    if (msg instanceof HttpRequest req) {
+      if (ex != null) {
+        ReferenceCountUtil.release(msg);
+        ctx.close();
+        return;
+      }
+      Exchange e = new Exchange();
+      ex = e;
+      e.start(req);
+      if (msg instanceof HttpContent c) {
+        e.requestContent(c);
+      }
+      return;
+    }
+    if (msg instanceof HttpContent c) {
+      if (ex == null) {
+        c.release();
+        return;
+      }
+      ex.requestContent(c);
+    }
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    if (ex != null && ex.upstream != null) {
+      ex.upstream.flush();
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (ex != null && ex.upstream != null) {
+      ex.upstream.config().setAutoRead(ctx.channel().isWritable());
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    if (ex != null) {
+      ex.abort();
+    }
+    queued.forEach(ReferenceCountUtil::release);
+    queued.clear();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    ctx.close();
+  }
+
+  private void updateRead() {
+    Channel ch = ctx.channel();
+    boolean read = ex == null
+        || (!ex.requestDone && (ex.local || (ex.upstream != null && ex.upstream.isWritable())));
+    if (ch.config().isAutoRead() != read) {
+      ch.config().setAutoRead(read);
+    }
+  }
+
+  private void exchangeDone(boolean keepAlive) {
+    ex = null;
+    if (!keepAlive) {
+      queued.forEach(ReferenceCountUtil::release);
+      queued.clear();
+      if (h2) {
+        ctx.close();
+      } else {
+        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+      }
+      return;
+    }
+    updateRead();
+    if (draining) {
+      return;
+    }
+    draining = true;
+    try {
+      while (ex == null && !queued.isEmpty()) {
+        channelRead(ctx, queued.poll());
+        while (ex != null && !ex.requestDone && !queued.isEmpty()) {
+          channelRead(ctx, queued.poll());
+        }
+      }
+    } finally {
+      draining = false;
+    }
+  }
+
+  static String newRequestId() {
+    ThreadLocalRandom r = ThreadLocalRandom.current();
+    return new UUID(r.nextLong(), r.nextLong()).toString();
+  }
+
+  /** One request/response. */
+  private final class Exchange implements UpstreamPool.UpstreamListener {
+    final long start = System.nanoTime();
+    final String requestId = newRequestId();
+    HttpRequest req;
+    boolean keepAlive;
+    boolean requestDone;
+    boolean local;
+    boolean responseStarted;
+    boolean upstreamKeepAlive = true;
+    boolean reused;
+    boolean done;
+    String path;
+    String authority;
+    String routeName = "";
+    String clusterName = "";
+    String consumer;
+    RouteSpec route;
+    UpstreamCluster cluster;
+    InetSocketAddress endpoint;
+    InetSocketAddress failedEndpoint;
+    Channel upstream;
+    HttpRequest upstreamHead;
+    final List<HttpContent> buffered = new ArrayList<>(2);
+    long requestBytes;
+    long upstreamStart;
+    long upstreamLatencyMs;
+    int status;
+    int attemptsLeft;
+    boolean freshRetryUsed;
+    ScheduledFuture<?> timeout;
+
+    void start(HttpRequest req) {
+      this.req = req;
+      keepAlive = h2 || HttpUtil.isKeepAlive(req);
+      if (req.decoderResult().isFailure()) {
+        keepAlive = false;
+        reply(HttpResponseStatus.BAD_REQUEST, "application/json", "{\"message\":\"bad request\"}", null);
+        return;
+      }
+      String uri = req.uri();
+      int q = uri.indexOf('?');
+      path = q < 0 ? uri : uri.substring(0, q);
+      authority = req.headers().get(HttpHeaderNames.HOST);
+      GatewayConfig cfg = dp.config();
+      ListenerSpec l = cfg.listeners().get(listener);
+      FilterChainSpec chain = l == null ? null : l.select(sni, tls);
+      FilterChainSpec.HttpSpec http = chain == null ? null : chain.http();
+      if (http == null) {
+        notFound();
+        return;
+      }
+      if (http.rbac() != null && !http.rbac().permits(peer)) {
+        reply(HttpResponseStatus.FORBIDDEN, "text/plain", "RBAC: access denied", null);
+        return;
+      }
+      RouteTable.Match m = http.routes().match(authority, req, path);
+      if (m == null) {
+        notFound();
+        return;
+      }
+      route = m.route();
+      routeName = route.name();
+      KeyAuthSpec ka = http.keyAuth();
+      if (ka != null) {
+        // Never let a client assert a consumer identity itself.
+        req.headers().remove(CONSUMER);
+        if (!route.keyAuthDisabled()) {
+          KeyAuthSpec.Result r = ka.authenticate(req);
+          if (!r.keyFound()) {
+            reply(HttpResponseStatus.UNAUTHORIZED, "application/json", "{\"message\":\"No API key found in request\"}",
+                "Key realm=\"trellis\"");
+            return;
+          }
+          if (!r.ok()) {
+            reply(HttpResponseStatus.UNAUTHORIZED, "application/json",
+                "{\"message\":\"Invalid authentication credentials\"}", null);
+            return;
+          }
+          consumer = r.username();
+          req.headers().set(CONSUMER, consumer);
+          if (ka.hideCredentials()) {
+            ka.strip(req);
+          }
+        }
+      }
+      if (route.isDirect()) {
+        reply(HttpResponseStatus.valueOf(route.directStatus()), "text/plain",
+            route.directBody() == null ? "" : route.directBody(), null);
+        return;
+      }
+      long max = dp.options().maxRequestBytes();
+      if (max > 0 && HttpUtil.getContentLength(req, -1L) > max) {
+        keepAlive = false;
+        reply(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "application/json",
+            "{\"message\":\"Request size limit exceeded\"}", null);
+        return;
+      }
+      clusterName = route.pickCluster();
+      cluster = cfg.clusters().get(clusterName);
+      if (cluster == null) {
+        noHealthyUpstream();
+        return;
+      }
+      upstreamHead = upstreamRequest(req);
+      attemptsLeft = route.connectRetries();
+      if (route.timeoutMs() > 0) {
+        timeout = ctx.executor().schedule(this::timedOut, route.timeoutMs(), TimeUnit.MILLISECONDS);
+      }
+      if (req instanceof FullHttpRequest full) {
+        requestDone = true;
+        buffered.add(new DefaultLastHttpContent(full.content().retain(), full.trailingHeaders()));
+      }
+      updateRead();
+      connect();
+    }
+
+    private HttpRequest upstreamRequest(HttpRequest in) {
+      HttpHeaders h = in.headers();
+      List<String> connectionTokens = h.getAll(HttpHeaderNames.CONNECTION);
+      for (String t : connectionTokens) {
+        for (String name : t.split(",")) {
+          String n = name.trim();
+          if (!n.isEmpty() && !n.equalsIgnoreCase("close") && !n.equalsIgnoreCase("keep-alive")) {
+            h.remove(n);
+          }
+        }
+      }
+      h.remove(HttpHeaderNames.CONNECTION).remove(HttpHeaderNames.KEEP_ALIVE).remove("proxy-connection")
+          .remove(HttpHeaderNames.TE).remove(HttpHeaderNames.TRAILER).remove(HttpHeaderNames.UPGRADE)
+          .remove(HttpHeaderNames.EXPECT);
+      if (h2) {
+        h.remove(HttpConversionUtil.ExtensionHeaderNames.STREAM_ID.text())
+            .remove(HttpConversionUtil.ExtensionHeaderNames.SCHEME.text())
+            .remove(HttpConversionUtil.ExtensionHeaderNames.PATH.text())
+            .remove(HttpConversionUtil.ExtensionHeaderNames.STREAM_DEPENDENCY_ID.text())
+            .remove(HttpConversionUtil.ExtensionHeaderNames.STREAM_WEIGHT.text())
+            .remove(HttpHeaderNames.TRANSFER_ENCODING);
+        if (in instanceof FullHttpRequest full) {
+          h.setInt(HttpHeaderNames.CONTENT_LENGTH, full.content().readableBytes());
+        } else if (!h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+          h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+      }
+      InetSocketAddress remote = remoteAddress();
+      if (remote != null) {
+        String xff = h.get("x-forwarded-for");
+        String ip = remote.getAddress().getHostAddress();
+        h.set("x-forwarded-for", xff == null ? ip : xff + ", " + ip);
+      }
+      h.set("x-forwarded-proto", tls ? "https" : "http");
+      h.set(REQUEST_ID, requestId);
+      String via = h.get(HttpHeaderNames.VIA);
+      h.set(HttpHeaderNames.VIA, via == null ? VIA : via + ", " + VIA);
+      return new DefaultHttpRequest(HttpVersion.HTTP_1_1, in.method(), route.rewrite(in.uri()), h);
+    }
+
+    private InetSocketAddress remoteAddress() {
+      Channel c = ctx.channel();
+      if (c.parent() != null && !(c.remoteAddress() instanceof InetSocketAddress)) {
+        c = c.parent();
+      }
+      return c.remoteAddress() instanceof InetSocketAddress a ? a : null;
+    }
+
+    private void connect() {
+      endpoint = cluster.pick(dp.health(), failedEndpoint);
+      if (endpoint == null) {
+        noHealthyUpstream();
+        return;
+      }
+      dp.health().started(endpoint);
+      boolean[] wasReused = new boolean[1];
+      InetSocketAddress ep = endpoint;
+      Future<Channel> f = UpstreamPool.acquire(ctx.channel().eventLoop(), cluster, ep, this, wasReused);
+      reused = wasReused[0];
+      upstreamStart = System.nanoTime();
+      if (f.isDone()) {
+        connected(f, ep);
+      } else {
+        f.addListener(x -> connected(f, ep));
+      }
+    }
+
+    private void connected(Future<Channel> f, InetSocketAddress ep) {
+      if (done) {
+        if (f.isSuccess()) {
+          f.getNow().close();
+        }
+        dp.health().finished(ep);
+        return;
+      }
+      if (!f.isSuccess()) {
+        dp.health().finished(ep);
+        dp.health().failure(ep);
+        failedEndpoint = ep;
+        if (attemptsLeft-- > 0) {
+          connect();
+        } else {
+          reply(HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain",
+              "upstream connect error or disconnect/reset before headers", null);
+        }
+        return;
+      }
+      upstream = f.getNow();
+      upstream.config().setAutoRead(ctx.channel().isWritable());
+      upstream.write(upstreamHead);
+      for (HttpContent c : buffered) {
+        upstream.write(c);
+      }
+      buffered.clear();
+      upstream.flush();
+      updateRead();
+    }
+
+    void requestContent(HttpContent c) {
+      if (req instanceof FullHttpRequest) {
+        // The whole request came in one message (HTTP/2 with end of stream); start() retained its body.
+        c.release();
+        return;
+      }
+      boolean last = c instanceof LastHttpContent;
+      if (local || done) {
+        c.release();
+        if (last) {
+          requestDone = true;
+          if (local && !done) {
+            finishLocal();
+          }
+        }
+        return;
+      }
+      requestBytes += c.content().readableBytes();
+      long max = dp.options().maxRequestBytes();
+      if (max > 0 && requestBytes > max) {
+        c.release();
+        if (!responseStarted) {
+          keepAlive = false;
+          closeUpstream();
+          reply(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "application/json",
+              "{\"message\":\"Request size limit exceeded\"}", null);
+        } else {
+          abort();
+          ctx.close();
+        }
+        return;
+      }
+      if (upstream != null) {
+        upstream.write(c);
+      } else {
+        buffered.add(c);
+      }
+      if (last) {
+        requestDone = true;
+        if (upstream != null) {
+          upstream.flush();
+        }
+      }
+      updateRead();
+    }
+
+    // ------------------------------------------------------------ upstream side
+
+    @Override
+    public void upstreamRead(Object msg) {
+      if (done) {
+        ReferenceCountUtil.release(msg);
+        return;
+      }
+      if (msg instanceof HttpResponse r) {
+        if (r.status().code() == 100) {
+          ReferenceCountUtil.release(msg);
+          return;
+        }
+        responseHead(r);
+      }
+      if (msg instanceof HttpContent c) {
+        boolean last = c instanceof LastHttpContent;
+        ctx.write(c);
+        if (last) {
+          ctx.flush();
+          complete();
+        }
+      }
+    }
+
+    private void responseHead(HttpResponse r) {
+      responseStarted = true;
+      status = r.status().code();
+      upstreamLatencyMs = HttpPipelines.elapsedMillis(upstreamStart);
+      upstreamKeepAlive = HttpUtil.isKeepAlive(r);
+      HttpHeaders h = r.headers();
+      for (String t : h.getAll(HttpHeaderNames.CONNECTION)) {
+        for (String name : t.split(",")) {
+          String n = name.trim();
+          if (!n.isEmpty() && !n.equalsIgnoreCase("close") && !n.equalsIgnoreCase("keep-alive")) {
+            h.remove(n);
+          }
+        }
+      }
+      h.remove(HttpHeaderNames.CONNECTION).remove(HttpHeaderNames.KEEP_ALIVE).remove("proxy-connection")
+          .remove(HttpHeaderNames.TRAILER).remove(HttpHeaderNames.UPGRADE);
+      r.setProtocolVersion(HttpVersion.HTTP_1_1);
+      if (h2) {
+        h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+      } else if (!h.contains(HttpHeaderNames.CONTENT_LENGTH) && !HttpUtil.isTransferEncodingChunked(r)
+          && mayHaveBody(r)) {
+        HttpUtil.setTransferEncodingChunked(r, true);
+      }
+      long total = HttpPipelines.elapsedMillis(start);
+      h.set(REQUEST_ID, requestId);
+      h.set(UPSTREAM_LATENCY, upstreamLatencyMs);
+      h.set(PROXY_LATENCY, Math.max(0, total - upstreamLatencyMs));
+      String via = h.get(HttpHeaderNames.VIA);
+      h.set(HttpHeaderNames.VIA, via == null ? VIA : via + ", " + VIA);
+      if (!keepAlive && !h2) {
+        h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      }
+      if (r instanceof HttpContent) {
+        // A full response object (not produced by HttpClientCodec, but be safe): forward as is.
+        return;
+      }
+      ctx.write(r);
+    }
+
+    private boolean mayHaveBody(HttpResponse r) {
+      int code = r.status().code();
+      return code >= 200 && code != 204 && code != 304 && !HttpMethod.HEAD.equals(req.method());
+    }
+
+    @Override
+    public void upstreamReadComplete() {
+      if (!done && responseStarted) {
+        ctx.flush();
+      }
+    }
+
+    @Override
+    public void upstreamWritabilityChanged() {
+      if (!done) {
+        updateRead();
+      }
+    }
+
+    @Override
+    public void upstreamClosed() {
+      if (done) {
+        return;
+      }
+      Channel dead = upstream;
+      upstream = null;
+      dp.health().finished(endpoint);
+      if (responseStarted) {
+        // Mid-response: nothing sane can be sent any more; the client sees a truncated response.
+        dp.health().failure(endpoint);
+        finish(status);
+        ctx.close();
+        return;
+      }
+      boolean replayable = requestBytes == 0 && requestDone && buffered.isEmpty();
+      if (reused && replayable && !freshRetryUsed) {
+        // The upstream closed an idle keep-alive connection just as we reused it: retry on a new one.
+        freshRetryUsed = true;
+        reusedRetry();
+        return;
+      }
+      dp.health().failure(endpoint);
+      if (dead != null && replayable && attemptsLeft-- > 0) {
+        failedEndpoint = endpoint;
+        connect();
+        return;
+      }
+      reply(HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain",
+          "upstream connect error or disconnect/reset before headers", null);
+    }
+
+    private void reusedRetry() {
+      connect();
+    }
+
+    private void timedOut() {
+      if (done) {
+        return;
+      }
+      if (endpoint != null) {
+        dp.health().failure(endpoint);
+      }
+      if (!responseStarted) {
+        closeUpstream();
+        reply(HttpResponseStatus.GATEWAY_TIMEOUT, "text/plain", "upstream request timeout", null);
+      } else {
+        abort();
+        ctx.close();
+      }
+    }
+
+    private void complete() {
+      if (endpoint != null) {
+        dp.health().finished(endpoint);
+        if (status >= 500) {
+          dp.health().failure(endpoint);
+        } else {
+          dp.health().success(endpoint);
+        }
+      }
+      Channel up = upstream;
+      upstream = null;
+      if (up != null) {
+        if (upstreamKeepAlive && requestDone) {
+          UpstreamPool.release(up);
+        } else {
+          up.pipeline().get(UpstreamPool.UpstreamHandler.class).owner = null;
+          up.close();
+        }
+      }
+      boolean ka = keepAlive && requestDone;
+      finish(status);
+      exchangeDone(ka);
+    }
+
+    private void closeUpstream() {
+      Channel up = upstream;
+      upstream = null;
+      if (up != null) {
+        UpstreamPool.UpstreamHandler uh = up.pipeline().get(UpstreamPool.UpstreamHandler.class);
+        if (uh != null) {
+          uh.owner = null;
+        }
+        up.close();
+        if (endpoint != null) {
+          dp.health().finished(endpoint);
+        }
+      }
+    }
+
+    /** The downstream went away (or a fatal error): release everything, log what happened. */
+    void abort() {
+      if (done) {
+        return;
+      }
+      closeUpstream();
+      buffered.forEach(HttpContent::release);
+      buffered.clear();
+      finish(status == 0 ? 499 : status);
+      ex = null;
+    }
+
+    private void finish(int code) {
+      if (done) {
+        return;
+      }
+      done = true;
+      if (timeout != null) {
+        timeout.cancel(false);
+      }
+      buffered.forEach(HttpContent::release);
+      buffered.clear();
+      long nanos = System.nanoTime() - start;
+      dp.metrics().request(listener, routeName, clusterName, code, nanos);
+      if (dp.options().accessLog()) {
+        AccessLog.log(requestId, listener, req.method().name(), authority, path, code, routeName, clusterName,
+            endpoint == null ? null : endpoint.getHostString() + ":" + endpoint.getPort(),
+            TimeUnit.NANOSECONDS.toMillis(nanos), upstreamLatencyMs, consumer,
+            peer.uriSans().isEmpty() ? null : peer.uriSans().get(0));
+      }
+    }
+
+    // ------------------------------------------------------------ local replies
+
+    private void notFound() {
+      reply(HttpResponseStatus.NOT_FOUND, "application/json",
+          "{\"message\":\"no Route matched with those values\",\"request_id\":\"" + requestId + "\"}", null);
+    }
+
+    private void noHealthyUpstream() {
+      reply(HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain", "no healthy upstream", null);
+    }
+
+    private void reply(HttpResponseStatus st, String contentType, String body, String wwwAuthenticate) {
+      if (done || responseStarted) {
+        return;
+      }
+      local = true;
+      status = st.code();
+      responseStarted = true;
+      FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, st,
+          Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+      HttpHeaders h = res.headers();
+      h.set(HttpHeaderNames.CONTENT_TYPE, contentType);
+      h.setInt(HttpHeaderNames.CONTENT_LENGTH, res.content().readableBytes());
+      h.set(REQUEST_ID, requestId);
+      if (wwwAuthenticate != null) {
+        h.set(HttpHeaderNames.WWW_AUTHENTICATE, wwwAuthenticate);
+      }
+      if (!h2 && !(keepAlive)) {
+        h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      }
+      buffered.forEach(HttpContent::release);
+      buffered.clear();
+      ctx.writeAndFlush(res);
+      if (req instanceof FullHttpRequest) {
+        requestDone = true;
+      }
+      if (requestDone) {
+        finishLocal();
+      } else {
+        updateRead();
+      }
+    }
+
+    private void finishLocal() {
+      boolean ka = keepAlive;
+      finish(status);
+      exchangeDone(ka);
+    }
+  }
+}
