@@ -25,7 +25,13 @@ import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateHolder;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
+import org.bouncycastle.crypto.params.AsymmetricKeyParameter;
+import org.bouncycastle.crypto.util.PrivateKeyFactory;
 import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.DefaultDigestAlgorithmIdentifierFinder;
+import org.bouncycastle.operator.DefaultSignatureAlgorithmIdentifierFinder;
+import org.bouncycastle.operator.bc.BcECContentSignerBuilder;
 
 /**
  * Issues workload leaves under one local CA. The leaf has an empty subject (identity lives in the
@@ -41,6 +47,8 @@ public final class LeafSigner {
   private final AuthorityKeyIdentifier aki;
   private final Instant caNotAfter;
   private final String chainPem;
+  private final AsymmetricKeyParameter ecKey;
+  private final AlgorithmIdentifier ecAlg;
 
   public LeafSigner(CaMaterial ca) {
     this.ca = ca;
@@ -55,6 +63,17 @@ public final class LeafSigner {
     }
     this.caNotAfter = ca.cert().getNotAfter().toInstant();
     this.chainPem = Pem.certificates(ca.leafChain());
+    if (ca.key() instanceof java.security.interfaces.ECKey) {
+      try {
+        this.ecKey = PrivateKeyFactory.createKey(ca.key().getEncoded());
+      } catch (IOException e) {
+        throw new IllegalArgumentException("CA key cannot be decoded", e);
+      }
+      this.ecAlg = new DefaultSignatureAlgorithmIdentifierFinder().find(Crypto.signatureAlgorithm(ca.key()));
+    } else {
+      this.ecKey = null;
+      this.ecAlg = null;
+    }
   }
 
   /** A signed leaf, DER, with its validity. */
@@ -95,10 +114,22 @@ public final class LeafSigner {
           .addExtension(Extension.authorityKeyIdentifier, false, aki)
           .addExtension(Extension.subjectKeyIdentifier, false, new SubjectKeyIdentifier(sha1(publicKey)))
           .addExtension(Extension.subjectAlternativeName, true, new GeneralNames(names));
-      ContentSigner signer = Crypto.signer(ca.key());
+      ContentSigner signer = signer();
       return new Leaf(b.build(signer).getEncoded(), notBefore, notAfter);
     } catch (IOException e) {
       throw new IllegalStateException("encoding the leaf", e);
+    }
+  }
+
+  // EC CA keys sign through BouncyCastle's lightweight API with the key parameters decoded once.
+  private ContentSigner signer() {
+    if (ecKey == null) {
+      return Crypto.signer(ca.key());
+    }
+    try {
+      return new BcECContentSignerBuilder(ecAlg, new DefaultDigestAlgorithmIdentifierFinder().find(ecAlg)).build(ecKey);
+    } catch (org.bouncycastle.operator.OperatorCreationException e) {
+      throw new IllegalStateException("EC signer", e);
     }
   }
 
