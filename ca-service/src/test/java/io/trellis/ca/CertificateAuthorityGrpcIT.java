@@ -151,6 +151,18 @@ class CertificateAuthorityGrpcIT {
         .isZero();
   }
 
+  @Test
+  void meshWatcherResumesAfterPolicyServiceDropsItsStreams() throws Exception {
+    FakePolicyResource.policy.dropStreams();
+    setMeshes("""
+        {"type":"Mesh","name":"after-drop","mtls":{"enabledBackend":"b","backends":[{"name":"b","type":"builtin"}]}}""");
+    // the re-opened stream starts with the full list, so the change made while disconnected arrives
+    Await.until("mesh after-drop", Duration.ofSeconds(20), () -> bundleOrNull("after-drop") != null
+        && bundleOrNull("after-drop").getRootsPem().contains("BEGIN"));
+    assertThat(client.ca(token()).sign(CaClient.request("after-drop", Csrs.csr(Csrs.p256()), "kuma.io/service", "x"))
+        .getBackend()).isEqualTo("b");
+  }
+
   private void setMeshes(String extra) {
     FakePolicyResource.policy.set("Mesh", List.of(FakePolicyResource.DEFAULT_MESH, FakePolicyResource.PLAIN_MESH, extra));
   }
