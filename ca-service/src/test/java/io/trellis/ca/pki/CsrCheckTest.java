@@ -1,0 +1,87 @@
+package io.trellis.ca.pki;
+
+import static io.trellis.ca.testing.Csrs.csr;
+import static io.trellis.ca.testing.Csrs.dns;
+import static io.trellis.ca.testing.Csrs.p256;
+import static io.trellis.ca.testing.Csrs.uri;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.grpc.Status;
+import io.trellis.ca.SignRefused;
+import io.trellis.ca.testing.Csrs;
+import java.security.KeyPair;
+import java.util.Base64;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class CsrCheckTest {
+  static final Set<String> IDENTITY = new LinkedHashSet<>(List.of("spiffe://default/web", "kuma://kuma.io/service/web"));
+
+  static Stream<Arguments> refused() {
+    return Stream.of(
+        Arguments.of("empty CSR", (Supplier<String>) () -> "", "bad_csr", "csr_pem: empty"),
+        Arguments.of("not PEM", (Supplier<String>) () -> "hello", "bad_csr", "no CERTIFICATE REQUEST block"),
+        Arguments.of("a certificate instead of a CSR",
+            (Supplier<String>) () -> Pem.certificate(BuiltinCa.create("m", null).cert()), "bad_csr", "no CERTIFICATE REQUEST block"),
+        Arguments.of("signature does not verify", (Supplier<String>) CsrCheckTest::tamperedCsr, "bad_signature", "signature"),
+        Arguments.of("RSA 1024 is too weak", (Supplier<String>) () -> csr(Crypto.rsaKeyPair(1024)), "weak_key",
+            "RSA key of 1024 bits (expected: at least 2048)"),
+        Arguments.of("curve P-224 is refused", (Supplier<String>) () -> csr(Crypto.ecKeyPair("secp224r1")), "weak_key",
+            "(expected: P-256 or P-384)"),
+        Arguments.of("secp256k1 is refused", (Supplier<String>) () -> csr(Crypto.ecKeyPair("secp256k1")), "weak_key",
+            "(expected: P-256 or P-384)"),
+        Arguments.of("asking for a CA", (Supplier<String>) () -> csr(p256(), List.of(), true), "ca_requested",
+            "basicConstraints CA:TRUE"),
+        Arguments.of("a SPIFFE ID of another service", (Supplier<String>) () -> csr(p256(),
+            List.of(uri("spiffe://default/admin"), uri("kuma://kuma.io/service/web")), false), "san_mismatch",
+            "[spiffe://default/admin]"),
+        Arguments.of("a DNS SAN", (Supplier<String>) () -> csr(p256(), List.of(dns("evil.example")), false), "san_mismatch",
+            "SAN DNS:evil.example not allowed"),
+        Arguments.of("fewer SANs than the identity", (Supplier<String>) () -> csr(p256(),
+            List.of(uri("spiffe://default/web")), false), "san_mismatch", "differ from the identity"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("refused")
+  void refusedWithReason(String name, Supplier<String> csr, String reason, String message) {
+    assertThatThrownBy(() -> CsrCheck.check(csr.get(), IDENTITY))
+        .isInstanceOfSatisfying(SignRefused.class, e -> {
+          assertThat(e.code()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.reason()).isEqualTo(reason);
+          assertThat(e.getMessage()).contains(message);
+        });
+  }
+
+  static Stream<Arguments> accepted() {
+    return Stream.of(
+        Arguments.of("P-256 without SANs", Csrs.p256()),
+        Arguments.of("P-384", Crypto.ecKeyPair("secp384r1")),
+        Arguments.of("RSA 2048", Crypto.rsaKeyPair(2048)));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("accepted")
+  void accepted(String name, KeyPair keys) throws Exception {
+    assertThat(CsrCheck.check(csr(keys), IDENTITY).publicKey().getEncoded()).isEqualTo(keys.getPublic().getEncoded());
+  }
+
+  @org.junit.jupiter.api.Test
+  void sansExactlyTheIdentityAreAccepted() throws Exception {
+    CsrCheck.check(csr(p256(), List.of(uri("kuma://kuma.io/service/web"), uri("spiffe://default/web")), false), IDENTITY);
+  }
+
+  private static String tamperedCsr() {
+    String pem = csr(p256());
+    String b64 = pem.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
+    byte[] der = Base64.getDecoder().decode(b64);
+    der[der.length - 5] ^= 0x01; // inside the signature
+    return Pem.encode("CERTIFICATE REQUEST", der);
+  }
+}
