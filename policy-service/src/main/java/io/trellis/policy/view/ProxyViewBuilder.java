@@ -320,7 +320,7 @@ public final class ProxyViewBuilder {
   }
 
   /** The bound MeshGateway: the one whose selector matches the gateway tags with the most keys, then by name. */
-  static Resource boundGateway(MeshSnapshot snap, DataplaneSpec.Networking net) {
+  public static Resource boundGateway(MeshSnapshot snap, DataplaneSpec.Networking net) {
     if (net == null || net.gateway() == null || net.gateway().type() != DataplaneSpec.GatewayType.BUILTIN) {
       return null;
     }
