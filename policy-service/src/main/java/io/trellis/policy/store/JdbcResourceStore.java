@@ -85,6 +85,10 @@ public final class JdbcResourceStore implements ResourceStore {
               .acquisitionTimeout(Duration.ofSeconds(10))
               .connectionFactoryConfiguration(factory -> {
                 factory.jdbcUrl(url).principal(new NamePrincipal(user)).credential(new SimplePassword(password));
+                // Named explicitly: DriverManager lookups depend on the calling class loader, which differs
+                // between Quarkus' class loaders and plain JUnit in one JVM.
+                factory.connectionProviderClass(url.startsWith("jdbc:h2:") ? org.h2.Driver.class
+                    : org.postgresql.Driver.class);
                 if (schema != null) {
                   factory.initialSql("SET SCHEMA '" + schema.replace("'", "") + "'");
                 }
