@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ../mvnw -B -q -o dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test >/dev/null
-exec java -XX:+UseParallelGC -Xmx1g -cp "target/test-classes:target/classes:$(cat target/bench.classpath)" \
+exec java -XX:+UseParallelGC -Xmx1g -cp "target/test-classes:target/classes:../api/target/classes:$(cat target/bench.classpath)" \
   io.trellis.policy.bench.ProxyViewBench "$@"

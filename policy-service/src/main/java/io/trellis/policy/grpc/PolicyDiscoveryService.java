@@ -81,11 +81,12 @@ public class PolicyDiscoveryService extends PolicyDiscoveryGrpc.PolicyDiscoveryI
         }
       }
     };
-    hub.onResourceChange(event -> {
+    Runnable remove = hub.onResourceChange(event -> {
       if (event.type() == type.get() && !observer.isCancelled()) {
         send.run();
       }
     });
+    observer.setOnCancelHandler(remove::run);
     send.run();
   }
 

@@ -11,14 +11,13 @@ import java.util.Map;
  * @param conf the entry's {@code default}
  * @param policy name of the policy it came from
  * @param policyRank top-level specificity of that policy
+ * @param rank the entry's own specificity (derived once: entries are matched for every proxy)
+ * @param subset peers this entry is about, null when it selects none by tags (derived once)
  */
-public record Entry(TargetRef targetRef, JsonNode conf, String policy, int policyRank) {
-  public int rank() {
-    return TargetRefs.rank(targetRef);
-  }
+public record Entry(
+    TargetRef targetRef, JsonNode conf, String policy, int policyRank, int rank, Map<String, String> subset) {
 
-  /** Peers this entry is about; null when it selects none by tags. */
-  public Map<String, String> subset() {
-    return TargetRefs.peerSubset(targetRef);
+  public Entry(TargetRef targetRef, JsonNode conf, String policy, int policyRank) {
+    this(targetRef, conf, policy, policyRank, TargetRefs.rank(targetRef), TargetRefs.peerSubset(targetRef));
   }
 }

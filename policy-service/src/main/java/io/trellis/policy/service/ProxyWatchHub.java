@@ -93,9 +93,10 @@ public class ProxyWatchHub {
     };
   }
 
-  /** Calls {@code listener} (on the hub thread, debounced per change) for resource-list watchers. */
-  public void onResourceChange(Consumer<ChangeEvent> listener) {
+  /** Calls {@code listener} on the hub thread for every change (resource-list watchers). Returns the remover. */
+  public Runnable onResourceChange(Consumer<ChangeEvent> listener) {
     resourceListeners.add(listener);
+    return () -> resourceListeners.remove(listener);
   }
 
   /** How many proxy views were computed for watchers so far (tests check that only affected ones are). */

@@ -41,6 +41,16 @@ public final class MeshSnapshot {
   final List<Resource> keyAuths = new ArrayList<>();
   final Map<String, String> virtualIps;
   final ResourceCodec codec;
+  final String meshJson;
+  /** Per policy type: policies found by the service or Dataplane name their top-level targetRef names. */
+  private final Map<ResourceType, Index> indexes = new EnumMap<>(ResourceType.class);
+
+  /**
+   * Top-level targetRefs naming a service or a Dataplane are looked up by that name; every other kind (Mesh,
+   * MeshSubset, labels, gateways) is checked against each proxy. Candidates keep the apply order via their position.
+   */
+  private record Index(List<ParsedPolicy> scan, Map<String, List<ParsedPolicy>> byService,
+      Map<String, List<ParsedPolicy>> byDataplane, Map<ParsedPolicy, Integer> position) {}
 
   private MeshSnapshot(String mesh, Resource meshResource, Collection<Resource> resources, ResourceCodec codec) {
     this.mesh = mesh;
@@ -104,10 +114,64 @@ public final class MeshSnapshot {
             plugin.fromEntries(p, spec, codec.jsonMapper()), plugin.toEntries(p, spec, codec.jsonMapper())));
       }
       policies.put(plugin.type(), List.copyOf(parsed));
+      List<ParsedPolicy> scan = new ArrayList<>();
+      Map<String, List<ParsedPolicy>> byService = new java.util.HashMap<>();
+      Map<String, List<ParsedPolicy>> byDataplane = new java.util.HashMap<>();
+      Map<ParsedPolicy, Integer> position = new java.util.IdentityHashMap<>();
+      for (ParsedPolicy p : parsed) {
+        position.put(p, position.size());
+        var top = p.top();
+        if (top != null && top.name() != null && (top.kind() == io.trellis.api.model.TargetRef.Kind.MeshService
+            || top.kind() == io.trellis.api.model.TargetRef.Kind.MeshServiceSubset)) {
+          byService.computeIfAbsent(top.name(), k -> new ArrayList<>()).add(p);
+        } else if (top != null && top.name() != null && top.kind() == io.trellis.api.model.TargetRef.Kind.Dataplane) {
+          byDataplane.computeIfAbsent(top.name(), k -> new ArrayList<>()).add(p);
+        } else {
+          scan.add(p);
+        }
+      }
+      indexes.put(plugin.type(), new Index(scan, byService, byDataplane, position));
     }
     Set<String> services = new java.util.TreeSet<>(endpointsByService.keySet());
     services.addAll(externalServices.keySet());
     virtualIps = VirtualIps.assign(services);
+    meshJson = meshResource == null ? "" : codec.writeUniversalJson(meshResource);
+  }
+
+  /**
+   * The policies of {@code type} that could select {@code dataplane}, in apply order: a superset of the matching
+   * ones (callers still match each), found without scanning policies that name other services or Dataplanes.
+   */
+  List<ParsedPolicy> candidates(ResourceType type, Resource dataplane) {
+    Index index = indexes.get(type);
+    if (index == null) {
+      return List.of();
+    }
+    if (index.byService().isEmpty() && index.byDataplane().isEmpty()) {
+      return index.scan();
+    }
+    List<ParsedPolicy> out = new ArrayList<>(index.scan());
+    Set<String> seen = new HashSet<>();
+    DataplaneSpec.Networking net = dataplane.spec(DataplaneSpec.class).networking();
+    if (net != null && net.inbound() != null) {
+      for (DataplaneSpec.Inbound in : net.inbound()) {
+        String service = in.tags() == null ? null : in.tags().get(TargetRefs.SERVICE);
+        if (service != null && seen.add(service)) {
+          out.addAll(index.byService().getOrDefault(service, List.of()));
+        }
+      }
+    }
+    if (net != null && net.gateway() != null && net.gateway().tags() != null) {
+      String service = net.gateway().tags().get(TargetRefs.SERVICE);
+      if (service != null && seen.add(service)) {
+        out.addAll(index.byService().getOrDefault(service, List.of()));
+      }
+    }
+    out.addAll(index.byDataplane().getOrDefault(dataplane.name(), List.of()));
+    if (out.size() != index.scan().size()) {
+      out.sort(java.util.Comparator.comparingInt(index.position()::get));
+    }
+    return out;
   }
 
   /** Builds the snapshot of {@code mesh} from all its resources ({@code meshResource} may be null). */

@@ -73,13 +73,13 @@ public final class ProxyViewBuilder {
         .setMesh(snap.mesh)
         .setName(dp.name())
         .setDataplaneJson(snap.codec.writeUniversalJson(dp))
-        .setMeshJson(snap.meshResource == null ? "" : snap.codec.writeUniversalJson(snap.meshResource))
+        .setMeshJson(snap.meshJson)
         .setMtlsEnabled(snap.mtlsEnabled());
 
     Map<PolicyPlugin, List<ParsedPolicy>> proxyPolicies = new LinkedHashMap<>();
     for (PolicyPlugin plugin : PolicyPlugins.ALL) {
       List<ParsedPolicy> matching = new ArrayList<>();
-      for (ParsedPolicy p : snap.policies.getOrDefault(plugin.type(), List.of())) {
+      for (ParsedPolicy p : snap.candidates(plugin.type(), dp)) {
         if (TargetRefs.selectsProxy(p.top(), proxy)) {
           matching.add(p);
         }
@@ -89,7 +89,7 @@ public final class ProxyViewBuilder {
 
     if (net != null && net.inbound() != null) {
       for (DataplaneSpec.Inbound in : net.inbound()) {
-        view.addInbounds(inbound(snap, proxy, net, in));
+        view.addInbounds(inbound(snap, proxy, net, in, dp));
       }
     }
     if (!isGateway || net.gateway().type() == DataplaneSpec.GatewayType.DELEGATED) {
@@ -115,7 +115,7 @@ public final class ProxyViewBuilder {
   }
 
   private static InboundView inbound(MeshSnapshot snap, ProxyInfo proxy, DataplaneSpec.Networking net,
-      DataplaneSpec.Inbound in) {
+      DataplaneSpec.Inbound in, Resource dp) {
     Map<String, String> tags = in.tags() == null ? Map.of() : in.tags();
     int port = in.port() == null ? 0 : in.port();
     InboundView.Builder b = InboundView.newBuilder()
@@ -128,7 +128,7 @@ public final class ProxyViewBuilder {
         .setReady(in.health() == null || in.health().ready() == null || in.health().ready());
     for (PolicyPlugin plugin : PolicyPlugins.ALL) {
       List<Entry> entries = new ArrayList<>();
-      for (ParsedPolicy p : snap.policies.getOrDefault(plugin.type(), List.of())) {
+      for (ParsedPolicy p : snap.candidates(plugin.type(), dp)) {
         if (TargetRefs.selectsInbound(p.top(), proxy, in)) {
           entries.addAll(p.from());
         }
