@@ -19,6 +19,8 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
  */
 @GlobalInterceptor
 @ApplicationScoped
+// Eager: the token file must exist at start, before any call, because the other local services read it then.
+@io.quarkus.runtime.Startup
 public class GrpcAuthInterceptor implements ServerInterceptor {
   private final ServerInterceptor delegate;
 
