@@ -1,0 +1,381 @@
+package io.trellis.policy.view;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedOutputStream;
+import io.trellis.api.model.DataSource;
+import io.trellis.api.model.DataplaneSpec;
+import io.trellis.api.model.ExternalServiceSpec;
+import io.trellis.api.model.MeshGatewayKeyAuthSpec;
+import io.trellis.api.model.MeshGatewayRouteSpec;
+import io.trellis.api.model.MeshGatewaySpec;
+import io.trellis.api.model.PolicySpec;
+import io.trellis.api.model.Resource;
+import io.trellis.api.model.ResourceType;
+import io.trellis.api.model.SecretSpec;
+import io.trellis.api.model.Selector;
+import io.trellis.api.model.TargetRef;
+import io.trellis.api.policy.v1.Endpoint;
+import io.trellis.api.policy.v1.GatewayListenerView;
+import io.trellis.api.policy.v1.GatewayView;
+import io.trellis.api.policy.v1.InboundView;
+import io.trellis.api.policy.v1.OutboundView;
+import io.trellis.api.policy.v1.PolicyRules;
+import io.trellis.api.policy.v1.ProxyView;
+import io.trellis.api.policy.v1.Rule;
+import io.trellis.policy.matching.Entry;
+import io.trellis.policy.matching.MergedRule;
+import io.trellis.policy.matching.PolicyPlugin;
+import io.trellis.policy.matching.PolicyPlugins;
+import io.trellis.policy.matching.RuleBuilder;
+import io.trellis.policy.matching.TargetRefs;
+import io.trellis.policy.matching.TargetRefs.ProxyInfo;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * Computes one proxy's view from a {@link MeshSnapshot}: a pure function (no I/O), so it is table-testable and
+ * cheap to call for just the proxies a change affects. The result carries a {@code revision} (hash of the content)
+ * but version 0: versions belong to the stream that serves it.
+ */
+public final class ProxyViewBuilder {
+  static final String DEFAULT_SERVICE_ADDRESS = "127.0.0.1";
+  /** Port of virtual-IP outbounds, as in Kuma (services are dialled as {@code <service>.mesh:80}). */
+  static final int VIRTUAL_PORT = 80;
+
+  private ProxyViewBuilder() {}
+
+  public static Optional<ProxyView> build(MeshSnapshot snap, String dataplaneName) {
+    Resource dp = snap.dataplane(dataplaneName);
+    if (dp == null) {
+      return Optional.empty();
+    }
+    DataplaneSpec spec = dp.spec(DataplaneSpec.class);
+    DataplaneSpec.Networking net = spec.networking();
+    Resource gateway = boundGateway(snap, net);
+    boolean isGateway = net != null && net.gateway() != null;
+    ProxyInfo proxy = new ProxyInfo(dp.name(), dp.meta().labels(), spec,
+        gateway == null ? null : gateway.name(), isGateway);
+
+    ProxyView.Builder view = ProxyView.newBuilder()
+        .setMesh(snap.mesh)
+        .setName(dp.name())
+        .setDataplaneJson(snap.codec.writeUniversalJson(dp))
+        .setMeshJson(snap.meshJson)
+        .setMtlsEnabled(snap.mtlsEnabled());
+
+    Map<PolicyPlugin, List<ParsedPolicy>> proxyPolicies = new LinkedHashMap<>();
+    for (PolicyPlugin plugin : PolicyPlugins.ALL) {
+      List<ParsedPolicy> matching = new ArrayList<>();
+      for (ParsedPolicy p : snap.candidates(plugin.type(), dp)) {
+        if (TargetRefs.selectsProxy(p.top(), proxy)) {
+          matching.add(p);
+        }
+      }
+      proxyPolicies.put(plugin, matching);
+    }
+
+    if (net != null && net.inbound() != null) {
+      for (DataplaneSpec.Inbound in : net.inbound()) {
+        view.addInbounds(inbound(snap, proxy, net, in, dp));
+      }
+    }
+    if (!isGateway || net.gateway().type() == DataplaneSpec.GatewayType.DELEGATED) {
+      for (OutboundView out : outbounds(snap, net, proxyPolicies)) {
+        view.addOutbounds(out);
+      }
+    }
+    if (gateway != null && net.gateway().type() == DataplaneSpec.GatewayType.BUILTIN) {
+      view.setGateway(gatewayView(snap, proxy, gateway, proxyPolicies));
+    }
+    for (Map.Entry<PolicyPlugin, List<ParsedPolicy>> e : proxyPolicies.entrySet()) {
+      List<Entry> entries = new ArrayList<>();
+      for (ParsedPolicy p : e.getValue()) {
+        for (Entry entry : p.from()) {
+          if (entry.targetRef() == null) {
+            entries.add(entry);
+          }
+        }
+      }
+      rules(e.getKey(), entries).ifPresent(view::addProxyRules);
+    }
+    return Optional.of(view.setRevision(revision(view.build())).build());
+  }
+
+  private static InboundView inbound(MeshSnapshot snap, ProxyInfo proxy, DataplaneSpec.Networking net,
+      DataplaneSpec.Inbound in, Resource dp) {
+    Map<String, String> tags = in.tags() == null ? Map.of() : in.tags();
+    int port = in.port() == null ? 0 : in.port();
+    InboundView.Builder b = InboundView.newBuilder()
+        .setAddress(in.address() != null ? in.address() : net.address() == null ? "" : net.address())
+        .setPort(port)
+        .setServiceAddress(in.serviceAddress() == null ? DEFAULT_SERVICE_ADDRESS : in.serviceAddress())
+        .setServicePort(in.servicePort() == null ? port : in.servicePort())
+        .putAllTags(tags)
+        .setProtocol(tags.getOrDefault("kuma.io/protocol", "tcp"))
+        .setReady(in.health() == null || in.health().ready() == null || in.health().ready());
+    for (PolicyPlugin plugin : PolicyPlugins.ALL) {
+      List<Entry> entries = new ArrayList<>();
+      for (ParsedPolicy p : snap.candidates(plugin.type(), dp)) {
+        if (TargetRefs.selectsInbound(p.top(), proxy, in)) {
+          entries.addAll(p.from());
+        }
+      }
+      rules(plugin, entries).ifPresent(b::addRules);
+    }
+    return b.build();
+  }
+
+  private static List<OutboundView> outbounds(MeshSnapshot snap, DataplaneSpec.Networking net,
+      Map<PolicyPlugin, List<ParsedPolicy>> proxyPolicies) {
+    Map<String, OutboundView.Builder> byService = new LinkedHashMap<>();
+    if (net != null && net.outbound() != null) {
+      for (DataplaneSpec.Outbound out : net.outbound()) {
+        Map<String, String> tags = out.tags() == null ? Map.of() : out.tags();
+        String service = tags.get(TargetRefs.SERVICE);
+        if (service == null && out.backendRef() != null) {
+          service = out.backendRef().path("name").asText(null);
+        }
+        if (service == null || byService.containsKey(service)) {
+          continue;
+        }
+        byService.put(service, OutboundView.newBuilder()
+            .setService(service)
+            .setAddress(out.address() == null ? DEFAULT_SERVICE_ADDRESS : out.address())
+            .setPort(out.port() == null ? 0 : out.port())
+            .putAllTags(tags));
+      }
+    }
+    if (net != null && net.transparentProxying() != null) {
+      List<String> reachable = net.transparentProxying().reachableServices();
+      Set<String> allowed = reachable == null || reachable.isEmpty() ? null : Set.copyOf(reachable);
+      for (String service : snap.services()) {
+        if ((allowed == null || allowed.contains(service)) && !byService.containsKey(service)) {
+          byService.put(service, OutboundView.newBuilder()
+              .setService(service)
+              .setAddress(snap.virtualIps.get(service))
+              .setPort(VIRTUAL_PORT)
+              .putTags(TargetRefs.SERVICE, service));
+        }
+      }
+    }
+    List<OutboundView> result = new ArrayList<>();
+    for (OutboundView.Builder b : byService.values()) {
+      String service = b.getService();
+      Resource external = snap.externalServices.get(service);
+      if (external != null) {
+        b.setExternal(true).setExternalServiceJson(snap.codec.writeUniversalJson(external));
+        ExternalServiceSpec.Networking en = external.spec(ExternalServiceSpec.class).networking();
+        if (en != null && en.address() != null) {
+          int colon = en.address().lastIndexOf(':');
+          Endpoint.Builder ep = Endpoint.newBuilder().setWeight(1).setHealthy(true)
+              .putAllTags(external.spec(ExternalServiceSpec.class).tags());
+          if (colon > 0) {
+            ep.setAddress(en.address().substring(0, colon));
+            try {
+              ep.setPort(Integer.parseInt(en.address().substring(colon + 1)));
+            } catch (NumberFormatException ignored) {
+              // validated on write; left at 0 otherwise
+            }
+          } else {
+            ep.setAddress(en.address());
+          }
+          b.addEndpoints(ep);
+        }
+      }
+      b.addAllEndpoints(snap.endpointsByService.getOrDefault(service, List.of()));
+      b.setProtocol(b.getTagsMap().getOrDefault("kuma.io/protocol",
+          snap.protocolByService.getOrDefault(service, "tcp")));
+      for (Map.Entry<PolicyPlugin, List<ParsedPolicy>> e : proxyPolicies.entrySet()) {
+        List<Entry> entries = new ArrayList<>();
+        for (ParsedPolicy p : e.getValue()) {
+          for (Entry entry : p.to()) {
+            Map<String, String> subset = entry.subset();
+            if (subset != null && (subset.get(TargetRefs.SERVICE) == null
+                || subset.get(TargetRefs.SERVICE).equals(service))) {
+              entries.add(entry);
+            }
+          }
+        }
+        rules(e.getKey(), entries).ifPresent(b::addRules);
+      }
+      result.add(b.build());
+    }
+    return result;
+  }
+
+  private static GatewayView gatewayView(MeshSnapshot snap, ProxyInfo proxy, Resource gateway,
+      Map<PolicyPlugin, List<ParsedPolicy>> proxyPolicies) {
+    MeshGatewaySpec gw = gateway.spec(MeshGatewaySpec.class);
+    GatewayView.Builder b = GatewayView.newBuilder().setMeshGatewayJson(snap.codec.writeUniversalJson(gateway));
+    Map<String, String> gatewayTags = new HashMap<>(proxy.spec().networking().gateway().tags() == null
+        ? Map.of() : proxy.spec().networking().gateway().tags());
+    if (gw.tags() != null) {
+      gatewayTags.putAll(gw.tags());
+    }
+    List<MeshGatewaySpec.Listener> listeners =
+        gw.conf() == null || gw.conf().listeners() == null ? List.of() : gw.conf().listeners();
+    Set<String> secretNames = new LinkedHashSet<>();
+    for (MeshGatewaySpec.Listener l : listeners) {
+      Map<String, String> tags = new HashMap<>(gatewayTags);
+      if (l.tags() != null) {
+        tags.putAll(l.tags());
+      }
+      GatewayListenerView.Builder lb = GatewayListenerView.newBuilder()
+          .setPort(l.port() == null ? 0 : l.port())
+          .setProtocol(l.protocol() == null ? "HTTP" : l.protocol().name())
+          .setHostname(l.hostname() == null ? "*" : l.hostname())
+          .putAllTags(l.tags() == null ? Map.of() : l.tags());
+      for (Map.Entry<PolicyPlugin, List<ParsedPolicy>> e : proxyPolicies.entrySet()) {
+        List<Entry> entries = new ArrayList<>();
+        for (ParsedPolicy p : e.getValue()) {
+          if (!sectionMatches(p.top(), l)) {
+            continue;
+          }
+          for (Entry entry : p.to()) {
+            if (entry.targetRef() == null || entry.targetRef().kind() == TargetRef.Kind.Mesh) {
+              entries.add(entry);
+            }
+          }
+        }
+        rules(e.getKey(), entries).ifPresent(lb::addRules);
+      }
+      b.addListeners(lb);
+      if (l.tls() != null && l.tls().certificates() != null) {
+        for (DataSource ds : l.tls().certificates()) {
+          if (ds.secret() != null) {
+            secretNames.add(ds.secret());
+          }
+        }
+      }
+      for (Resource route : snap.gatewayRoutes) {
+        List<Selector> selectors = route.spec(MeshGatewayRouteSpec.class).selectors();
+        if (selectors != null && selectors.stream().anyMatch(s -> TargetRefs.contains(tags, s.match()))
+            && !b.getRouteJsonsList().contains(snap.codec.writeUniversalJson(route))) {
+          b.addRouteJsons(snap.codec.writeUniversalJson(route));
+        }
+      }
+    }
+    Predicate<ParsedPolicy> onThisGateway = p -> p.top() != null && p.top().kind() == TargetRef.Kind.MeshGateway
+        && gateway.name().equals(p.top().name());
+    for (ResourceType type : List.of(ResourceType.MESH_HTTP_ROUTE, ResourceType.MESH_TCP_ROUTE)) {
+      for (ParsedPolicy p : snap.policies.getOrDefault(type, List.of())) {
+        if (onThisGateway.test(p)) {
+          b.addRouteJsons(snap.codec.writeUniversalJson(p.resource()));
+        }
+      }
+    }
+    for (String name : secretNames) {
+      Resource secret = snap.secrets.get(name);
+      if (secret != null && secret.spec(SecretSpec.class).data() != null) {
+        try {
+          b.putSecrets(name, ByteString.copyFrom(Base64.getDecoder().decode(secret.spec(SecretSpec.class).data())));
+        } catch (IllegalArgumentException e) {
+          // validated on write; a corrupt secret is left out and the listener fails closed in xds-service
+        }
+      }
+    }
+    Resource keyAuth = null;
+    for (Resource auth : snap.keyAuths) {
+      if (TargetRefs.selectsProxy(((PolicySpec) auth.spec()).targetRef(), proxy)) {
+        keyAuth = auth;
+      }
+    }
+    if (keyAuth != null) {
+      b.setKeyAuthJson(snap.codec.writeUniversalJson(keyAuth));
+      List<MeshGatewayKeyAuthSpec.Consumer> consumers = keyAuth.spec(MeshGatewayKeyAuthSpec.class).consumers();
+      if (consumers != null) {
+        for (MeshGatewayKeyAuthSpec.Consumer c : consumers) {
+          if (c.keys() != null) {
+            for (MeshGatewayKeyAuthSpec.Key k : c.keys()) {
+              if (k.secret() != null && snap.secrets.containsKey(k.secret())) {
+                b.putSecrets(k.secret(), ByteString.copyFrom(Base64.getDecoder().decode(
+                    snap.secrets.get(k.secret()).spec(SecretSpec.class).data())));
+              }
+            }
+          }
+        }
+      }
+    }
+    return b.build();
+  }
+
+  private static boolean sectionMatches(TargetRef top, MeshGatewaySpec.Listener listener) {
+    if (top == null || top.kind() != TargetRef.Kind.MeshGateway || top.sectionName() == null) {
+      return true;
+    }
+    return top.sectionName().equals(String.valueOf(listener.port()));
+  }
+
+  /** The bound MeshGateway: the one whose selector matches the gateway tags with the most keys, then by name. */
+  public static Resource boundGateway(MeshSnapshot snap, DataplaneSpec.Networking net) {
+    if (net == null || net.gateway() == null || net.gateway().type() != DataplaneSpec.GatewayType.BUILTIN) {
+      return null;
+    }
+    Resource best = null;
+    int bestSize = -1;
+    List<Resource> sorted = new ArrayList<>(snap.gateways);
+    sorted.sort(MeshSnapshot.BY_NAME);
+    for (Resource g : sorted) {
+      List<Selector> selectors = g.spec(MeshGatewaySpec.class).selectors();
+      if (selectors == null) {
+        continue;
+      }
+      for (Selector s : selectors) {
+        if (s.match() != null && TargetRefs.contains(net.gateway().tags(), s.match()) && s.match().size() > bestSize) {
+          best = g;
+          bestSize = s.match().size();
+        }
+      }
+    }
+    return best;
+  }
+
+  static Optional<PolicyRules> rules(PolicyPlugin plugin, List<Entry> entries) {
+    if (entries.isEmpty()) {
+      return Optional.empty();
+    }
+    List<Entry> sorted = RuleBuilder.sortEntries(entries, plugin.tieBreak());
+    List<MergedRule> merged = RuleBuilder.build(sorted);
+    if (merged.isEmpty()) {
+      return Optional.empty();
+    }
+    PolicyRules.Builder b = PolicyRules.newBuilder().setPolicyType(plugin.type().kumaName());
+    Set<String> applied = new LinkedHashSet<>();
+    for (Entry e : sorted) {
+      applied.add(e.policy());
+    }
+    b.addAllApplied(applied);
+    for (MergedRule r : merged) {
+      b.addRules(Rule.newBuilder().putAllSubset(r.subset()).setConfJson(r.conf().toString())
+          .addAllOrigins(r.origins()));
+    }
+    return Optional.of(b.build());
+  }
+
+  /** SHA-256 of the deterministic serialisation of everything but the version. */
+  static String revision(ProxyView view) {
+    try {
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+      out.useDeterministicSerialization();
+      view.toBuilder().clearVersion().clearRevision().build().writeTo(out);
+      out.flush();
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes.toByteArray()));
+    } catch (IOException | NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
