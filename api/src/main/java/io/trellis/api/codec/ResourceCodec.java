@@ -43,6 +43,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * Reads and writes resources in Kuma's two forms, as YAML or JSON.
@@ -77,6 +78,7 @@ public final class ResourceCodec {
     this.yaml = configure(YAMLMapper.builder(YAMLFactory.builder()
         .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
         .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+        .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
         .enable(YAMLGenerator.Feature.INDENT_ARRAYS_WITH_INDICATOR)
         .build()));
   }
@@ -103,6 +105,7 @@ public final class ResourceCodec {
   /** Reads either form, YAML or JSON (detected). */
   public Resource read(String text) {
     JsonNode root = parse(text);
+    requireObject(root);
     if (root.has("apiVersion") || root.has("kind")) {
       return readKubernetes(root);
     }
@@ -551,6 +554,12 @@ public final class ResourceCodec {
   }
 
   private static String syntaxError(JacksonException e) {
+    if (e.getCause() instanceof MarkedYAMLException yamlError && yamlError.getProblemMark() != null
+        && yamlError.getProblem() != null) {
+      // SnakeYAML's "problem" is the specific reason; its "context" ("while parsing a block mapping") is not
+      return "line " + (yamlError.getProblemMark().getLine() + 1) + ", column "
+          + (yamlError.getProblemMark().getColumn() + 1) + ": " + firstLine(yamlError.getProblem());
+    }
     JsonLocation loc = e.getLocation();
     String reason = firstLine(e.getOriginalMessage());
     if (loc == null || loc.getLineNr() < 0) {

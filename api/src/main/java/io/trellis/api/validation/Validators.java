@@ -68,9 +68,9 @@ public final class Validators {
   private static final Pattern IPV4 =
       Pattern.compile("((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)");
   private static final Pattern IPV6 = Pattern.compile("[0-9a-fA-F:.]*:[0-9a-fA-F:.]*");
-  private static final Pattern HOSTNAME =
-      Pattern.compile("(?=.{1,253}$)[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)*");
-  private static final Pattern WILDCARD_HOST = Pattern.compile("(\\*\\.)?" + HOSTNAME.pattern().substring(11));
+  private static final String DNS_NAME = "[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)*";
+  private static final Pattern HOSTNAME = Pattern.compile("(?=.{1,253}$)" + DNS_NAME);
+  private static final Pattern WILDCARD_HOST = Pattern.compile("(?=.{1,253}$)(\\*\\.)?" + DNS_NAME);
   private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
   private static final Set<String> HTTP_METHODS =
       Set.of("CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE");
