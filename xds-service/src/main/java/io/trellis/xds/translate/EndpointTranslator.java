@@ -36,8 +36,10 @@ public final class EndpointTranslator {
     endpoints.stream()
         .filter(e -> e.getTagsMap().entrySet().containsAll(tags.entrySet()))
         .sorted(java.util.Comparator.comparing(Endpoint::getAddress).thenComparingInt(Endpoint::getPort))
+        // Proxyless gRPC ignores localities without a weight; Envoy ignores the weight unless locality-weighted.
         .forEach(e -> byZone.computeIfAbsent(e.getZone(), z -> LocalityLbEndpoints.newBuilder()
-                .setLocality(Locality.newBuilder().setZone(z)))
+                .setLocality(Locality.newBuilder().setZone(z))
+                .setLoadBalancingWeight(com.google.protobuf.UInt32Value.of(1)))
             .addLbEndpoints(LbEndpoint.newBuilder()
                 .setEndpoint(io.envoyproxy.envoy.config.endpoint.v3.Endpoint.newBuilder()
                     .setAddress(Protos.address(e.getAddress(), e.getPort())))
