@@ -39,6 +39,7 @@ final class ProxySession {
   private final ResourceCodec codec;
   private final ProxySessions.Metrics metrics;
   private final ProxyViewWatcher watcher;
+  private final java.util.function.BooleanSupplier stillOwner;
 
   private ProxyView view;
   private IdentityIssuer.Issued issued;
@@ -52,8 +53,9 @@ final class ProxySession {
 
   ProxySession(ProxyRef ref, ProxyInput.ClientKind kind, SimpleCache<String> cache, Upstreams upstreams,
       IdentityIssuer issuer, TrustBundles trustBundles, ScheduledExecutorService scheduler, ResourceCodec codec,
-      ProxySessions.Metrics metrics) {
+      ProxySessions.Metrics metrics, java.util.function.BooleanSupplier stillOwner) {
     this.ref = ref;
+    this.stillOwner = stillOwner;
     this.kind = kind;
     this.cache = cache;
     this.issuer = issuer;
@@ -234,6 +236,19 @@ final class ProxySession {
     if (renewal != null) {
       renewal.cancel(false);
     }
-    cache.clearSnapshot(ref.nodeId());
+    clearSnapshot(0);
+  }
+
+  /**
+   * The cache refuses to drop a snapshot while the closing stream's watches are still registered; they go
+   * a moment later, so retry briefly. A new session for the same node cancels this by owning the node.
+   */
+  private void clearSnapshot(int attempt) {
+    if (!stillOwner.getAsBoolean()) {
+      return;
+    }
+    if (!cache.clearSnapshot(ref.nodeId()) && attempt < 10) {
+      scheduler.schedule(() -> clearSnapshot(attempt + 1), 500, TimeUnit.MILLISECONDS);
+    }
   }
 }

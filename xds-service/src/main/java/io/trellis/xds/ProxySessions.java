@@ -70,6 +70,10 @@ public class ProxySessions {
     return cache;
   }
 
+  private synchronized boolean isConnected(ProxyRef ref) {
+    return sessions.containsKey(ref.nodeId());
+  }
+
   public synchronized int connected() {
     return sessions.size();
   }
@@ -80,7 +84,8 @@ public class ProxySessions {
     synchronized (this) {
       Entry e = sessions.get(ref.nodeId());
       if (e == null) {
-        e = new Entry(new ProxySession(ref, kind, cache, upstreams, issuer, trustBundles, scheduler.executor(), CODEC, metrics));
+        e = new Entry(new ProxySession(ref, kind, cache, upstreams, issuer, trustBundles, scheduler.executor(), CODEC, metrics,
+            () -> !isConnected(ref)));
         sessions.put(ref.nodeId(), e);
         toStart = e.session;
       }

@@ -65,7 +65,8 @@ public final class HttpRouteConfigurer {
     return routes;
   }
 
-  static Route route(String service, String name, MeshHttpRouteSpec.Match m, MeshHttpRouteSpec.Conf conf,
+  /** One route; {@code service} (null for gateways) is the default backend when the rule names none. */
+  public static Route route(String service, String name, MeshHttpRouteSpec.Match m, MeshHttpRouteSpec.Conf conf,
       Consumer<RouteAction.Builder> action) {
     RouteMatch.Builder match = RouteMatch.newBuilder();
     if (m.path() == null || m.path().type() == null) {
@@ -97,7 +98,10 @@ public final class HttpRouteConfigurer {
     Route.Builder route = Route.newBuilder().setName(name).setMatch(match);
     RouteAction.Builder ra = RouteAction.newBuilder();
     List<BackendRef> backends = conf == null || conf.backendRefs() == null || conf.backendRefs().isEmpty()
-        ? List.of(BackendRef.meshService(service)) : conf.backendRefs();
+        ? (service == null ? List.of() : List.of(BackendRef.meshService(service))) : conf.backendRefs();
+    if (backends.isEmpty()) {
+      throw new TranslationException("backendRefs: empty (expected: at least one backend)");
+    }
     if (backends.size() == 1) {
       ra.setCluster(clusterOf(backends.get(0)));
     } else {

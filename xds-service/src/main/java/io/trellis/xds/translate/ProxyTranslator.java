@@ -15,6 +15,9 @@ public final class ProxyTranslator {
     }
     List<io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret> secrets =
         in.mtls() && !in.proxyless() ? SecretTranslator.translate(in.meshName(), identity) : List.of();
+    if (in.view().hasGateway()) {
+      return io.trellis.xds.gateway.GatewayTranslator.translate(in, secrets);
+    }
     return new XdsResources(
         ListenerTranslator.translate(in),
         RouteTranslator.translate(in),

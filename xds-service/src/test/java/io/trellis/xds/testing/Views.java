@@ -58,6 +58,12 @@ public final class Views {
     private final List<OutboundView.Builder> outbounds = new ArrayList<>();
     private final List<PolicyRules> proxyRules = new ArrayList<>();
     private long version = 1;
+    private io.trellis.api.policy.v1.GatewayView gateway;
+
+    public Builder gateway(io.trellis.api.policy.v1.GatewayView gateway) {
+      this.gateway = gateway;
+      return this;
+    }
 
     Builder(Resource dataplane, Resource mesh) {
       this.dataplane = dataplane;
@@ -119,6 +125,9 @@ public final class Views {
         }
       }
       outbounds.forEach(o -> v.addOutbounds(o.build()));
+      if (gateway != null) {
+        v.setGateway(gateway);
+      }
       return v.build();
     }
   }
