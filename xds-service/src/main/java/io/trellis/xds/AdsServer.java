@@ -128,7 +128,16 @@ public class AdsServer implements BindableService {
             return;
           }
           // Clients may send the node only on a stream's first request; the cache groups by node id.
-          super.onMessage(withNode(message, node));
+          Q request = withNode(message, node);
+          if (request instanceof DiscoveryRequest r && !r.getResponseNonce().isEmpty()) {
+            String rejected = callbacks.rejectedVersion(ref.nodeId(), r);
+            if (rejected != null && !rejected.equals(r.getVersionInfo())) {
+              @SuppressWarnings("unchecked")
+              Q rewritten = (Q) r.toBuilder().setVersionInfo(rejected).build();
+              request = rewritten;
+            }
+          }
+          super.onMessage(request);
         }
 
         @Override

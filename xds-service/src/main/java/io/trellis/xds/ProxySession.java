@@ -180,8 +180,25 @@ final class ProxySession {
       LOG.errorf("proxy %s: view %d not translatable, keeping the previous config: %s", ref, view.getVersion(), e.getMessage());
       return;
     }
-    cache.setSnapshot(ref.nodeId(), snapshot(resources));
+    cache.setSnapshot(ref.nodeId(), snapshot(intern(resources)));
     metrics.snapshotSet();
+  }
+
+  /**
+   * Clusters, endpoints and routes of a service are usually identical across the proxies that reach it:
+   * one shared instance each keeps heap per proxy small and lets the serializer cache hit by identity too.
+   */
+  private static final com.google.common.collect.Interner<com.google.protobuf.Message> SHARED =
+      com.google.common.collect.Interners.newWeakInterner();
+
+  @SuppressWarnings("unchecked")
+  private static <T extends com.google.protobuf.Message> List<T> intern(List<T> messages) {
+    return messages.stream().map(m -> (T) SHARED.intern(m)).toList();
+  }
+
+  static XdsResources intern(XdsResources r) {
+    return new XdsResources(intern(r.listeners()), intern(r.routes()), intern(r.clusters()), intern(r.endpoints()),
+        r.secrets());
   }
 
   /** Per-type versions are content hashes, so an unchanged type is not resent when another changes. */

@@ -83,7 +83,11 @@ public final class ResilientStream<T> {
     if (delay >= 1600) {
       LOG.warnf("%s: stream ended (%s: %s), retrying in %d ms", what, status.getCode(), status.getDescription(), delay);
     }
-    scheduler.schedule(this::open, delay, TimeUnit.MILLISECONDS);
+    try {
+      scheduler.schedule(this::open, delay, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+      closed = true;
+    }
   }
 
   public void close() {

@@ -52,6 +52,25 @@ final class XdsCallbacks implements DiscoveryServerCallbacks {
         .tag("type", type).register(registry).increment();
   }
 
+  /** nodeId|typeUrl|nonce → version of the response sent with that nonce (until answered). */
+  private final Map<String, String> sent = new ConcurrentHashMap<>();
+
+  @Override
+  public void onV3StreamResponse(long streamId, DiscoveryRequest request, io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse response) {
+    sent.put(request.getNode().getId() + "|" + response.getTypeUrl() + "|" + response.getNonce(), response.getVersionInfo());
+  }
+
+  /**
+   * For a NACK, the version the proxy rejected; else null. The server treats a NACK's version_info as
+   * the proxy's current version: with nothing accepted yet (version "") it would resend the rejected
+   * snapshot at once, and the proxy NACK it again, in a tight loop. Presenting the rejected version makes
+   * the server wait for the next snapshot instead.
+   */
+  String rejectedVersion(String nodeId, DiscoveryRequest request) {
+    String version = sent.remove(nodeId + "|" + request.getTypeUrl() + "|" + request.getResponseNonce());
+    return request.hasErrorDetail() ? version : null;
+  }
+
   /** The version a proxy last ACKed for a type URL, or null. */
   String ackedVersion(String nodeId, String typeUrl) {
     Map<String, String> m = acked.get(nodeId);

@@ -80,16 +80,6 @@ class GrpcXdsIT {
         .build();
   }
 
-  Map<String, ?> bootstrap(FakeControlPlane fake) {
-    return Map.of(
-        "xds_servers", List.of(Map.of(
-            "server_uri", "127.0.0.1:" + url.getPort(),
-            "channel_creds", List.of(Map.of("type", "insecure")),
-            "server_features", List.of("xds_v3"))),
-        "node", Map.of("id", "default.client-1",
-            "metadata", Map.of("dataplane.token", fake.token("default", "client-1", "t-grpc-client"))));
-  }
-
   @Test
   void resolvesBalancesAndFollowsEndpointChanges() throws Exception {
     FakeControlPlane fake = FakeControlPlaneResource.FAKE;
@@ -97,7 +87,8 @@ class GrpcXdsIT {
     int b = backend();
     int c = backend();
     fake.push(view(1, a, b));
-    XdsNameResolverProvider resolver = XdsNameResolverProvider.createForTest("xds-trellis", bootstrap(fake));
+    XdsNameResolverProvider resolver = XdsNameResolverProvider.createForTest("xds-trellis",
+        bootstrap("default.client-1", fake.token("default", "client-1", "t-grpc-client"), Map.of()));
     io.grpc.NameResolverRegistry.getDefaultRegistry().register(resolver);
     ManagedChannel channel = Grpc.newChannelBuilder("xds-trellis:///greeter", InsecureChannelCredentials.create()).build();
     try {
@@ -122,6 +113,120 @@ class GrpcXdsIT {
         stub.withDeadlineAfter(5, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance());
       }
       assertThat(calls.get(0).get()).as("no more calls to the removed endpoint").isEqualTo(aBefore);
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      io.grpc.NameResolverRegistry.getDefaultRegistry().deregister(resolver);
+    }
+  }
+
+  /** Writes PEM files for a grpc-java file_watcher certificate provider and returns its bootstrap entry. */
+  static Map<String, ?> certProvider(java.nio.file.Path dir, String certPem, String keyPem, String rootsPem) throws Exception {
+    java.nio.file.Files.createDirectories(dir);
+    java.nio.file.Path cert = java.nio.file.Files.writeString(dir.resolve("cert.pem"), certPem);
+    java.nio.file.Path key = java.nio.file.Files.writeString(dir.resolve("key.pem"), keyPem);
+    java.nio.file.Path ca = java.nio.file.Files.writeString(dir.resolve("ca.pem"), rootsPem);
+    return Map.of("trellis", Map.of("plugin_name", "file_watcher", "config", Map.of(
+        "certificate_file", cert.toString(), "private_key_file", key.toString(), "ca_certificate_file", ca.toString(),
+        "refresh_interval", "60s")));
+  }
+
+  Map<String, ?> bootstrap(String nodeId, String token, Map<String, ?> certProviders) {
+    return Map.of(
+        "xds_servers", List.of(Map.of(
+            "server_uri", "127.0.0.1:" + url.getPort(),
+            "channel_creds", List.of(Map.of("type", "insecure")),
+            "server_features", List.of("xds_v3"))),
+        "node", Map.of("id", nodeId, "metadata", Map.of("dataplane.token", token)),
+        "server_listener_resource_name_template", "trellis/inbound/%s",
+        "certificate_providers", certProviders);
+  }
+
+  /** The identity our SDS serves for a service (through an Envoy-like ADS stream of a node of that service). */
+  String[] identityFromSds(FakeControlPlane fake, String dataplane, String service) throws Exception {
+    fake.push(Views.of(Dataplanes.builder().name(dataplane).address("127.0.0.1").inbound(50097, service).build(),
+        Meshes.builder().builtinMtls("ca-1").build()).build());
+    ManagedChannel ch = Grpc.newChannelBuilderForAddress("127.0.0.1", url.getPort(), InsecureChannelCredentials.create()).build();
+    try (var ads = io.trellis.xds.testing.AdsClient.sotw(ch, "default." + dataplane, fake.token("default", dataplane, "t-" + dataplane))) {
+      ads.request(io.envoyproxy.controlplane.cache.Resources.V3.SECRET_TYPE_URL, "", "",
+          "identity_cert:secret:default", "mesh_ca:secret:default");
+      var sds = ads.next(io.envoyproxy.controlplane.cache.Resources.V3.SECRET_TYPE_URL, 15);
+      assertThat(sds).isNotNull();
+      String cert = null;
+      String key = null;
+      String roots = null;
+      for (var any : sds.getResourcesList()) {
+        var secret = any.unpack(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret.class);
+        if (secret.hasTlsCertificate()) {
+          cert = secret.getTlsCertificate().getCertificateChain().getInlineString();
+          key = secret.getTlsCertificate().getPrivateKey().getInlineString();
+        } else {
+          roots = secret.getValidationContext().getTrustedCa().getInlineString();
+        }
+      }
+      return new String[] {cert, key, roots};
+    } finally {
+      ch.shutdownNow();
+    }
+  }
+
+  String[] peerIdentity(FakeControlPlane fake, String service) throws Exception {
+    java.security.KeyPair kp = io.trellis.xds.identity.Csr.generateKey();
+    var cert = fake.issue(kp.getPublic(), List.of("spiffe://default/" + service, "kuma://kuma.io/service/" + service),
+        Duration.ofHours(1));
+    return new String[] {io.trellis.xds.identity.Csr.pem(cert), io.trellis.xds.identity.Csr.privateKeyPem(kp.getPrivate()), fake.rootPem};
+  }
+
+  @Test
+  void xdsServerEnforcesOurRbacOverMutualTls() throws Exception {
+    FakeControlPlane fake = FakeControlPlaneResource.FAKE;
+    int port;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("xds-mtls");
+    var mtlsMesh = Meshes.builder().builtinMtls("ca-1").build();
+    // server: Dataplane greeter-1, only client-ok may call it
+    fake.push(Views.of(Dataplanes.builder().name("greeter-1").address("127.0.0.1").inbound(port, "greeter").protocol("grpc").build(), mtlsMesh)
+        .inboundRules(port, Views.rules("MeshTrafficPermission",
+            Views.subset("{\"action\":\"Allow\"}", "kuma.io/service", "client-ok")))
+        .build());
+    String[] serverId = identityFromSds(fake, "greeter-sds", "greeter");
+    Server server = io.grpc.xds.XdsServerBuilder.forPort(port,
+            io.grpc.xds.XdsServerCredentials.create(InsecureServerCredentials.create()))
+        .overrideBootstrapForTest(bootstrap("default.greeter-1", fake.token("default", "greeter-1", "t-greeter"),
+            certProvider(dir.resolve("server"), serverId[0], serverId[1], serverId[2])))
+        .addService(new HealthStatusManager().getHealthService())
+        .build().start();
+    servers.add(server);
+    try {
+      assertThat(call(fake, dir, "client-ok", port)).isEqualTo(io.grpc.Status.Code.OK);
+      assertThat(call(fake, dir, "client-bad", port)).isEqualTo(io.grpc.Status.Code.PERMISSION_DENIED);
+    } finally {
+      server.shutdownNow();
+    }
+  }
+
+  /** One call from a proxyless client of {@code service}, configured by our xDS (mTLS to greeter). */
+  io.grpc.Status.Code call(FakeControlPlane fake, java.nio.file.Path dir, String service, int greeterPort) throws Exception {
+    String dataplane = service + "-1";
+    fake.push(Views.of(Dataplanes.builder().name(dataplane).address("127.0.0.1").inbound(50096, service).protocol("grpc").build(),
+            Meshes.builder().builtinMtls("ca-1").build())
+        .outbound("greeter", "grpc", "127.0.0.1", 10003, endpoint("127.0.0.1", greeterPort))
+        .build());
+    String[] id = peerIdentity(fake, service);
+    String scheme = "xds-" + service;
+    XdsNameResolverProvider resolver = XdsNameResolverProvider.createForTest(scheme,
+        bootstrap("default." + dataplane, fake.token("default", dataplane, "t-" + dataplane),
+            certProvider(dir.resolve(service), id[0], id[1], id[2])));
+    io.grpc.NameResolverRegistry.getDefaultRegistry().register(resolver);
+    ManagedChannel channel = Grpc.newChannelBuilder(scheme + ":///greeter",
+        io.grpc.xds.XdsChannelCredentials.create(InsecureChannelCredentials.create())).build();
+    try {
+      HealthGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS).withWaitForReady()
+          .check(HealthCheckRequest.getDefaultInstance());
+      return io.grpc.Status.Code.OK;
+    } catch (io.grpc.StatusRuntimeException e) {
+      return e.getStatus().getCode();
     } finally {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       io.grpc.NameResolverRegistry.getDefaultRegistry().deregister(resolver);

@@ -48,6 +48,13 @@ public final class Csr {
     }
   }
 
+  /** PKCS#8 ("PRIVATE KEY"): read by Envoy, Netty and grpc-java alike (SEC1 "EC PRIVATE KEY" is not). */
+  public static String privateKeyPem(java.security.PrivateKey key) {
+    return "-----BEGIN PRIVATE KEY-----\n"
+        + java.util.Base64.getMimeEncoder(64, "\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).encodeToString(key.getEncoded())
+        + "\n-----END PRIVATE KEY-----\n";
+  }
+
   public static String pem(Object o) {
     StringWriter w = new StringWriter();
     try (JcaPEMWriter pem = new JcaPEMWriter(w)) {

@@ -53,7 +53,7 @@ public class IdentityIssuer {
         .sign(req.build());
     String chain = resp.getLeafPem() + (resp.getChainPem().isEmpty() ? "" : ensureNewline(resp.getLeafPem()) + resp.getChainPem());
     Instant notBefore = resp.getNotBeforeUnix() == 0 ? Instant.now() : Instant.ofEpochSecond(resp.getNotBeforeUnix());
-    return new Issued(new SecretTranslator.Identity(chain, Csr.pem(key.getPrivate()), resp.getTrustBundlePem()),
+    return new Issued(new SecretTranslator.Identity(chain, Csr.privateKeyPem(key.getPrivate()), resp.getTrustBundlePem()),
         notBefore, Instant.ofEpochSecond(resp.getNotAfterUnix()));
   }
 

@@ -22,7 +22,8 @@ public final class TlsContexts {
   public static TransportSocket downstream(ProxyInput in) {
     DownstreamTlsContext ctx = DownstreamTlsContext.newBuilder()
         .setRequireClientCertificate(com.google.protobuf.BoolValue.of(true))
-        .setCommonTlsContext(common(in, StringMatcher.newBuilder().setPrefix("spiffe://" + in.meshName() + "/").build()))
+        .setCommonTlsContext(common(in, in.proxyless() ? null
+            : StringMatcher.newBuilder().setPrefix("spiffe://" + in.meshName() + "/").build()))
         .build();
     return TransportSocket.newBuilder().setName("envoy.transport_sockets.tls").setTypedConfig(Protos.any(ctx)).build();
   }
@@ -36,15 +37,21 @@ public final class TlsContexts {
     return TransportSocket.newBuilder().setName("envoy.transport_sockets.tls").setTypedConfig(Protos.any(ctx)).build();
   }
 
+  /**
+   * @param peerSan required peer SAN; null on a proxyless server, which refuses SAN matchers downstream
+   *     (the mesh trust bundle and the RBAC principals still pin the peer)
+   */
   private static CommonTlsContext common(ProxyInput in, StringMatcher peerSan) {
     CommonTlsContext.Builder c = CommonTlsContext.newBuilder();
     if (in.proxyless()) {
       CertificateProviderPluginInstance provider = CertificateProviderPluginInstance.newBuilder()
           .setInstanceName(Names.GRPC_CERT_PROVIDER).setCertificateName("default").build();
       c.setTlsCertificateProviderInstance(provider);
-      c.setValidationContext(CertificateValidationContext.newBuilder()
-          .setCaCertificateProviderInstance(provider)
-          .addMatchSubjectAltNames(peerSan));
+      CertificateValidationContext.Builder v = CertificateValidationContext.newBuilder().setCaCertificateProviderInstance(provider);
+      if (peerSan != null) {
+        v.addMatchSubjectAltNames(peerSan);
+      }
+      c.setValidationContext(v);
       return c.build();
     }
     c.addTlsCertificateSdsSecretConfigs(sds(Names.identitySecret(in.meshName())));
