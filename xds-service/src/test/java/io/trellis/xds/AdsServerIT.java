@@ -106,10 +106,11 @@ class AdsServerIT {
       assertThat(ads.closed.get(10, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
     }
     fake.revoke("t-revoked");
-    Await.untilAsserted(Duration.ofSeconds(10), () -> {
+    // revocation reaches xds-service asynchronously: retry until a fresh stream is refused
+    Await.untilAsserted(Duration.ofSeconds(20), () -> {
       try (AdsClient ads = AdsClient.sotw(channel, "default.web-1", token)) {
         ads.request(Resources.V3.LISTENER_TYPE_URL, "", "");
-        Status status = ads.closed.get(10, TimeUnit.SECONDS);
+        Status status = ads.closed.get(2, TimeUnit.SECONDS);
         assertThat(status.getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
         assertThat(status.getDescription()).contains("revoked");
       }
