@@ -4,13 +4,17 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.InputCoercionException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.cfg.MapperBuilder;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
@@ -30,6 +34,8 @@ import io.trellis.api.model.SecretSpec;
 import io.trellis.api.model.Spec;
 import io.trellis.api.validation.FieldError;
 import io.trellis.api.validation.ValidationException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -50,16 +56,18 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  *
  * <ul>
  *   <li>universal: {@code type}, {@code mesh}, {@code name}, {@code labels}, {@code creationTime},
- *       {@code modificationTime}, then {@code spec} (policies) or the kind's fields at the top level
- *       (Mesh, Dataplane, MeshGateway, MeshGatewayRoute, ExternalService, Secret);
- *   <li>Kubernetes: {@code apiVersion: kuma.io/v1alpha1}, {@code kind}, {@code metadata}, {@code spec};
- *       Dataplane, MeshGateway, MeshGatewayRoute and ExternalService carry a top-level {@code mesh}, policies
- *       the {@code kuma.io/mesh} label; Secrets are {@code v1} Secrets of type {@code system.kuma.io/secret}.
+ *       {@code modificationTime}, then {@code spec} (policies) or the kind's fields at the top
+ *       level (Mesh, Dataplane, MeshGateway, MeshGatewayRoute, ExternalService, Secret);
+ *   <li>Kubernetes: {@code apiVersion: kuma.io/v1alpha1}, {@code kind}, {@code metadata}, {@code
+ *       spec}; Dataplane, MeshGateway, MeshGatewayRoute and ExternalService carry a top-level
+ *       {@code mesh}, policies the {@code kuma.io/mesh} label; Secrets are {@code v1} Secrets of
+ *       type {@code system.kuma.io/secret}.
  * </ul>
  *
- * <p>Reading checks structure only (unknown fields, types); use {@code Validators} for the rules. Every bad
- * input ends in a {@link ValidationException} whose errors name the field as it is spelled in the document
- * read, e.g. {@code spec.from[0].default.actoin: unknown field (expected one of: action)}. Thread-safe.
+ * <p>Reading checks structure only (unknown fields, types); use {@code Validators} for the rules.
+ * Every bad input ends in a {@link ValidationException} whose errors name the field as it is
+ * spelled in the document read, e.g. {@code spec.from[0].default.actoin: unknown field (expected
+ * one of: action)}. Thread-safe.
  */
 public final class ResourceCodec {
   public static final String KUMA_API_VERSION = "kuma.io/v1alpha1";
@@ -75,22 +83,28 @@ public final class ResourceCodec {
 
   public ResourceCodec() {
     this.json = configure(JsonMapper.builder());
-    this.yaml = configure(YAMLMapper.builder(YAMLFactory.builder()
-        .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-        .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
-        .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
-        .enable(YAMLGenerator.Feature.INDENT_ARRAYS_WITH_INDICATOR)
-        .build()));
+    this.yaml =
+        configure(
+            YAMLMapper.builder(
+                YAMLFactory.builder()
+                    .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+                    .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+                    .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
+                    .enable(YAMLGenerator.Feature.INDENT_ARRAYS_WITH_INDICATOR)
+                    .build()));
   }
 
   private static <M extends ObjectMapper, B extends MapperBuilder<M, B>> M configure(B builder) {
     return builder
         .addModule(new Jdk8Module())
+        .addModule(new UnmodifiableContainers())
         .serializationInclusion(JsonInclude.Include.NON_NULL)
         .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
         .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
         .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+        // a null list entry or map value is never meaningful in Kuma resources
+        .defaultSetterInfo(JsonSetter.Value.forContentNulls(Nulls.FAIL))
         .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
         .build();
   }
@@ -112,8 +126,55 @@ public final class ResourceCodec {
     if (root.has("type")) {
       return readUniversal(root);
     }
-    throw new ValidationException("type", "missing (expected: a resource type such as Mesh or "
-        + "MeshTrafficPermission; or apiVersion and kind for a Kubernetes resource)");
+    throw new ValidationException(
+        "type",
+        "missing (expected: a resource type such as Mesh or "
+            + "MeshTrafficPermission; or apiVersion and kind for a Kubernetes resource)");
+  }
+
+  /**
+   * Reads every document of a multi-document YAML stream ({@code ---} separated), or one JSON
+   * document. Errors of the n-th document (from 0) are prefixed with {@code documents[n].}.
+   */
+  public List<Resource> readAll(String text) {
+    requireNonNull(text, "text");
+    List<JsonNode> documents = new ArrayList<>();
+    try (MappingIterator<JsonNode> it =
+        (text.stripLeading().startsWith("{") ? json : yaml)
+            .readerFor(JsonNode.class)
+            .readValues(text)) {
+      while (it.hasNextValue()) {
+        JsonNode node = it.nextValue();
+        if (node != null && !node.isNull() && !node.isMissingNode()) {
+          documents.add(node);
+        }
+      }
+    } catch (JacksonException e) {
+      throw new ValidationException("", syntaxError(e));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // cannot happen when reading a String
+    }
+    List<Resource> resources = new ArrayList<>();
+    List<FieldError> errors = new ArrayList<>();
+    for (int i = 0; i < documents.size(); i++) {
+      try {
+        JsonNode root = documents.get(i);
+        requireObject(root);
+        resources.add(
+            root.has("apiVersion") || root.has("kind")
+                ? readKubernetes(root)
+                : readUniversal(root));
+      } catch (ValidationException e) {
+        for (FieldError error : e.errors()) {
+          String path = "documents[" + i + "]" + (error.path().isEmpty() ? "" : "." + error.path());
+          errors.add(new FieldError(path, error.message()));
+        }
+      }
+    }
+    if (!errors.isEmpty()) {
+      throw new ValidationException(errors);
+    }
+    return resources;
   }
 
   /** Reads the universal form, YAML or JSON. */
@@ -133,43 +194,87 @@ public final class ResourceCodec {
     String typeName = text(root, "type", "type", errors);
     if (typeName == null) {
       if (errors.isEmpty()) {
-        errors.add(new FieldError("type", "missing (expected: one of " + ResourceType.allNames() + ")"));
+        errors.add(
+            new FieldError("type", "missing (expected: one of " + ResourceType.allNames() + ")"));
       }
       throw new ValidationException(errors);
     }
-    ResourceType type = ResourceType.fromName(typeName)
-        .orElseThrow(() -> new ValidationException(
-            "type", quote(typeName) + " (expected: one of " + ResourceType.allNames() + ")"));
+    ResourceType type =
+        ResourceType.fromName(typeName)
+            .orElseThrow(
+                () ->
+                    new ValidationException(
+                        "type",
+                        quote(typeName) + " (expected: one of " + ResourceType.allNames() + ")"));
     Set<String> metaFields = new LinkedHashSet<>(UNIVERSAL_META);
     if (!type.isMeshScoped()) {
       metaFields.remove("mesh");
     }
     String mesh = type.isMeshScoped() ? text(root, "mesh", "mesh", errors) : null;
     String name = text(root, "name", "name", errors);
-    Map<String, String> labels = stringMap(root.get("labels"), "labels", errors);
+    Map<String, String> labels =
+        new LinkedHashMap<>(stringMap(root.get("labels"), "labels", errors));
+    if (mesh != null && mesh.equals(labels.get(MESH_LABEL))) {
+      labels.remove(MESH_LABEL); // Kuma adds it; Meta.mesh carries it
+    }
     Instant created = instant(root, "creationTime", "creationTime", errors);
     Instant modified = instant(root, "modificationTime", "modificationTime", errors);
     Spec spec = null;
-    if (type.isPolicy()) {
+    if (type.isSpecWrapped()) {
       Set<String> allowed = new LinkedHashSet<>(metaFields);
       allowed.add("spec");
       rejectUnknown(root, "", allowed, errors);
       if (errors.isEmpty()) {
-        spec = convert(root.has("spec") ? root.get("spec") : NODES.objectNode(), type, "spec", Set.of(), errors);
+        spec =
+            convert(
+                root.has("spec") ? root.get("spec") : NODES.objectNode(),
+                type,
+                "spec",
+                Set.of(),
+                errors);
       }
     } else if (errors.isEmpty()) {
       ObjectNode fields = NODES.objectNode();
-      root.fields().forEachRemaining(e -> {
-        if (!metaFields.contains(e.getKey())) {
-          fields.set(e.getKey(), e.getValue());
-        }
-      });
+      root.fields()
+          .forEachRemaining(
+              e -> {
+                if (!metaFields.contains(e.getKey())) {
+                  fields.set(e.getKey(), e.getValue());
+                }
+              });
       spec = convert(fields, type, "", metaFields, errors);
     }
     if (!errors.isEmpty()) {
       throw new ValidationException(errors);
     }
     return new Resource(type, new Meta(mesh, name, labels, 0, created, modified), spec);
+  }
+
+  /**
+   * Reads the Kubernetes form keeping {@code metadata.namespace} and {@code metadata.annotations}.
+   */
+  public KubernetesResource readKubernetesObject(String text) {
+    JsonNode root = parse(text);
+    Resource resource = readKubernetes(root);
+    JsonNode metadata = root.get("metadata");
+    List<FieldError> errors = new ArrayList<>();
+    String namespace = text(metadata, "namespace", "metadata.namespace", errors);
+    Map<String, String> annotations =
+        stringMap(metadata.get("annotations"), "metadata.annotations", errors);
+    if (!errors.isEmpty()) {
+      throw new ValidationException(errors);
+    }
+    return new KubernetesResource(resource, namespace, annotations);
+  }
+
+  /** Writes the Kubernetes form with the object's namespace and annotations. */
+  public String writeKubernetesYaml(KubernetesResource object) {
+    ObjectNode node = toKubernetesNode(object.resource(), object.namespace());
+    if (!object.annotations().isEmpty()) {
+      ((ObjectNode) node.get("metadata"))
+          .set("annotations", json.valueToTree(object.annotations()));
+    }
+    return write(yaml, node);
   }
 
   /** Reads the Kubernetes form from a JSON tree. */
@@ -179,36 +284,48 @@ public final class ResourceCodec {
     String apiVersion = text(root, "apiVersion", "apiVersion", errors);
     String kind = text(root, "kind", "kind", errors);
     if (kind == null) {
-      errors.add(new FieldError("kind", "missing (expected: one of " + ResourceType.allNames() + ")"));
+      errors.add(
+          new FieldError("kind", "missing (expected: one of " + ResourceType.allNames() + ")"));
       throw new ValidationException(errors);
     }
     boolean coreSecret = "Secret".equals(kind) && "v1".equals(apiVersion);
     if (!coreSecret && !KUMA_API_VERSION.equals(apiVersion)) {
-      errors.add(new FieldError("apiVersion", (apiVersion == null ? "missing" : quote(apiVersion))
-          + " (expected: " + KUMA_API_VERSION + ")"));
+      errors.add(
+          new FieldError(
+              "apiVersion",
+              (apiVersion == null ? "missing" : quote(apiVersion))
+                  + " (expected: "
+                  + KUMA_API_VERSION
+                  + ")"));
       throw new ValidationException(errors);
     }
-    ResourceType type = ResourceType.fromName(kind)
-        .filter(t -> t != ResourceType.SECRET || coreSecret)
-        .orElseThrow(() -> new ValidationException(
-            "kind", quote(kind) + " (expected: one of " + ResourceType.allNames() + ")"));
+    ResourceType type =
+        ResourceType.fromName(kind)
+            .filter(t -> t != ResourceType.SECRET || coreSecret)
+            .orElseThrow(
+                () ->
+                    new ValidationException(
+                        "kind",
+                        quote(kind) + " (expected: one of " + ResourceType.allNames() + ")"));
     JsonNode metadata = root.get("metadata");
     if (metadata == null || !metadata.isObject()) {
-      errors.add(new FieldError("metadata", describe(metadata) + " (expected: an object with name)"));
+      errors.add(
+          new FieldError("metadata", describe(metadata) + " (expected: an object with name)"));
       throw new ValidationException(errors);
     }
     String name = text(metadata, "name", "metadata.name", errors);
     if (name == null && errors.isEmpty()) {
       errors.add(new FieldError("metadata.name", "missing (expected: a name)"));
     }
-    Map<String, String> labels = new LinkedHashMap<>(stringMap(metadata.get("labels"), "metadata.labels", errors));
+    Map<String, String> labels =
+        new LinkedHashMap<>(stringMap(metadata.get("labels"), "metadata.labels", errors));
     Instant created = instant(metadata, "creationTimestamp", "metadata.creationTimestamp", errors);
     long version = 0;
     JsonNode resourceVersion = metadata.get("resourceVersion");
     if (resourceVersion != null && resourceVersion.asText().matches("\\d{1,18}")) {
       version = Long.parseLong(resourceVersion.asText());
     }
-    boolean meshField = type.isMeshScoped() && !type.isPolicy() && type != ResourceType.SECRET;
+    boolean meshField = type.isMeshScoped() && !type.isSpecWrapped() && type != ResourceType.SECRET;
     String mesh = null;
     if (meshField) {
       mesh = text(root, "mesh", "mesh", errors);
@@ -223,7 +340,8 @@ public final class ResourceCodec {
       rejectUnknown(root, "", Set.of("apiVersion", "kind", "metadata", "data", "type"), errors);
       JsonNode typeNode = root.get("type");
       if (typeNode != null && !SECRET_TYPE.equals(typeNode.asText())) {
-        errors.add(new FieldError("type", quote(typeNode.asText()) + " (expected: " + SECRET_TYPE + ")"));
+        errors.add(
+            new FieldError("type", quote(typeNode.asText()) + " (expected: " + SECRET_TYPE + ")"));
       }
       JsonNode data = root.get("data");
       String value = data == null ? null : text(data, "value", "data.value", errors);
@@ -232,13 +350,21 @@ public final class ResourceCodec {
       }
       spec = new SecretSpec(value);
     } else {
-      Set<String> allowed = new LinkedHashSet<>(List.of("apiVersion", "kind", "metadata", "spec"));
+      // status is written by controllers, never part of the desired state: accepted and dropped
+      Set<String> allowed =
+          new LinkedHashSet<>(List.of("apiVersion", "kind", "metadata", "spec", "status"));
       if (meshField) {
         allowed.add("mesh");
       }
       rejectUnknown(root, "", allowed, errors);
       if (errors.isEmpty()) {
-        spec = convert(root.has("spec") ? root.get("spec") : NODES.objectNode(), type, "spec", Set.of(), errors);
+        spec =
+            convert(
+                root.has("spec") ? root.get("spec") : NODES.objectNode(),
+                type,
+                "spec",
+                Set.of(),
+                errors);
       }
     }
     if (!errors.isEmpty()) {
@@ -247,7 +373,10 @@ public final class ResourceCodec {
     return new Resource(type, new Meta(mesh, name, labels, version, created, null), spec);
   }
 
-  /** Reads a spec from its JSON form ({@link #toJson(Spec)}): the universal {@code spec} / top-level fields. */
+  /**
+   * Reads a spec from its JSON form ({@link #toJson(Spec)}): the universal {@code spec} / top-level
+   * fields.
+   */
   public Spec specFromJson(ResourceType type, String jsonText) {
     return specFromJson(type, parse(jsonText));
   }
@@ -261,7 +390,10 @@ public final class ResourceCodec {
     return spec;
   }
 
-  /** Parses YAML or JSON (JSON when the text starts with '{') into a tree; syntax errors name line and column. */
+  /**
+   * Parses YAML or JSON (JSON when the text starts with '{') into a tree; syntax errors name line
+   * and column.
+   */
   public JsonNode parse(String text) {
     requireNonNull(text, "text");
     boolean isJson = text.stripLeading().startsWith("{");
@@ -295,7 +427,10 @@ public final class ResourceCodec {
     return write(json, toKubernetesNode(resource, namespace));
   }
 
-  /** The spec as compact JSON: what {@code spec:} holds (policies) or the top-level fields (old-style kinds). */
+  /**
+   * The spec as compact JSON: what {@code spec:} holds (policies) or the top-level fields
+   * (old-style kinds).
+   */
   public String toJson(Spec spec) {
     return write(json, toJsonNode(spec));
   }
@@ -326,7 +461,7 @@ public final class ResourceCodec {
       out.put("modificationTime", meta.modificationTime().toString());
     }
     ObjectNode spec = toJsonNode(resource.spec());
-    if (resource.type().isPolicy()) {
+    if (resource.type().isSpecWrapped()) {
       out.set("spec", spec);
     } else {
       out.setAll(spec);
@@ -334,7 +469,9 @@ public final class ResourceCodec {
     return out;
   }
 
-  /** The Kubernetes form as a tree; {@code namespace} may be {@code null} (cluster-scoped kinds). */
+  /**
+   * The Kubernetes form as a tree; {@code namespace} may be {@code null} (cluster-scoped kinds).
+   */
   public ObjectNode toKubernetesNode(Resource resource, String namespace) {
     ResourceType type = resource.type();
     Meta meta = resource.meta();
@@ -342,7 +479,7 @@ public final class ResourceCodec {
     boolean secret = type == ResourceType.SECRET;
     out.put("apiVersion", secret ? "v1" : KUMA_API_VERSION);
     out.put("kind", type.kumaName());
-    boolean meshField = type.isMeshScoped() && !type.isPolicy() && !secret;
+    boolean meshField = type.isMeshScoped() && !type.isSpecWrapped() && !secret;
     if (meshField && meta.mesh() != null) {
       out.put("mesh", meta.mesh());
     }
@@ -383,8 +520,15 @@ public final class ResourceCodec {
 
   // ---------------------------------------------------------------- helpers
 
-  private Spec convert(JsonNode node, ResourceType type, String prefix, Set<String> extraFields,
+  private Spec convert(
+      JsonNode node,
+      ResourceType type,
+      String prefix,
+      Set<String> extraFields,
       List<FieldError> errors) {
+    if (node == null || node.isNull()) {
+      node = NODES.objectNode(); // "spec:" with nothing after it
+    }
     try {
       return json.treeToValue(node, type.specClass());
     } catch (UnrecognizedPropertyException e) {
@@ -395,19 +539,36 @@ public final class ResourceCodec {
       if (e.getPath().size() == 1) {
         known.addAll(extraFields);
       }
-      errors.add(new FieldError(path(prefix, e.getPath()),
-          "unknown field (expected one of: " + String.join(", ", known) + ")"));
+      errors.add(
+          new FieldError(
+              path(prefix, e.getPath()),
+              "unknown field (expected one of: " + String.join(", ", known) + ")"));
     } catch (MismatchedInputException e) {
       JsonNode value = at(node, e.getPath());
-      errors.add(new FieldError(path(prefix, e.getPath()),
-          describe(value) + " (expected: " + expected(e.getTargetType()) + ")"));
+      errors.add(
+          new FieldError(
+              path(prefix, e.getPath()),
+              describe(value) + " (expected: " + expected(e.getTargetType()) + ")"));
     } catch (ValueInstantiationException e) {
-      String reason = e.getCause() != null && e.getCause().getMessage() != null
-          ? e.getCause().getMessage() : "invalid value";
+      String reason =
+          e.getCause() != null && e.getCause().getMessage() != null
+              ? e.getCause().getMessage()
+              : "invalid value";
       errors.add(new FieldError(path(prefix, e.getPath()), reason));
     } catch (JsonProcessingException e) {
-      errors.add(new FieldError(path(prefix, e instanceof JsonMappingException m ? m.getPath() : List.of()),
-          firstLine(e.getOriginalMessage())));
+      List<JsonMappingException.Reference> refs =
+          e instanceof JsonMappingException m ? m.getPath() : List.of();
+      if (e.getCause() instanceof InputCoercionException coercion) { // e.g. an int out of range
+        errors.add(
+            new FieldError(
+                path(prefix, refs),
+                describe(at(node, refs))
+                    + " (expected: "
+                    + expected(coercion.getTargetType())
+                    + ")"));
+      } else {
+        errors.add(new FieldError(path(prefix, refs), firstLine(e.getOriginalMessage())));
+      }
     }
     return null;
   }
@@ -418,13 +579,18 @@ public final class ResourceCodec {
     }
   }
 
-  private static void rejectUnknown(JsonNode node, String prefix, Set<String> allowed, List<FieldError> errors) {
+  private static void rejectUnknown(
+      JsonNode node, String prefix, Set<String> allowed, List<FieldError> errors) {
     Iterator<String> names = node.fieldNames();
     while (names.hasNext()) {
       String field = names.next();
       if (!allowed.contains(field)) {
-        errors.add(new FieldError(prefix + field,
-            "unknown field (expected one of: " + String.join(", ", new TreeSet<>(allowed)) + ")"));
+        errors.add(
+            new FieldError(
+                prefix + field,
+                "unknown field (expected one of: "
+                    + String.join(", ", new TreeSet<>(allowed))
+                    + ")"));
       }
     }
   }
@@ -441,7 +607,8 @@ public final class ResourceCodec {
     return node.asText();
   }
 
-  private static Map<String, String> stringMap(JsonNode node, String path, List<FieldError> errors) {
+  private static Map<String, String> stringMap(
+      JsonNode node, String path, List<FieldError> errors) {
     if (node == null || node.isNull()) {
       return Map.of();
     }
@@ -450,17 +617,22 @@ public final class ResourceCodec {
       return Map.of();
     }
     Map<String, String> out = new LinkedHashMap<>();
-    node.fields().forEachRemaining(e -> {
-      if (e.getValue().isValueNode() && !e.getValue().isNull()) {
-        out.put(e.getKey(), e.getValue().asText());
-      } else {
-        errors.add(new FieldError(path + "." + e.getKey(), describe(e.getValue()) + " (expected: string)"));
-      }
-    });
+    node.fields()
+        .forEachRemaining(
+            e -> {
+              if (e.getValue().isValueNode() && !e.getValue().isNull()) {
+                out.put(e.getKey(), e.getValue().asText());
+              } else {
+                errors.add(
+                    new FieldError(
+                        path + "." + e.getKey(), describe(e.getValue()) + " (expected: string)"));
+              }
+            });
     return out;
   }
 
-  private static Instant instant(JsonNode parent, String field, String path, List<FieldError> errors) {
+  private static Instant instant(
+      JsonNode parent, String field, String path, List<FieldError> errors) {
     String text = text(parent, field, path, errors);
     if (text == null) {
       return null;
@@ -468,7 +640,9 @@ public final class ResourceCodec {
     try {
       return Instant.parse(text);
     } catch (DateTimeParseException e) {
-      errors.add(new FieldError(path, quote(text) + " (expected: RFC 3339 time like 2024-01-31T12:00:00Z)"));
+      errors.add(
+          new FieldError(
+              path, quote(text) + " (expected: RFC 3339 time like 2024-01-31T12:00:00Z)"));
       return null;
     }
   }
@@ -499,7 +673,10 @@ public final class ResourceCodec {
     return sb.toString();
   }
 
-  /** How a value is shown in messages: scalars as JSON ({@code "abc"}, {@code 70000}), containers by kind. */
+  /**
+   * How a value is shown in messages: scalars as JSON ({@code "abc"}, {@code 70000}), containers by
+   * kind.
+   */
   public static String describe(JsonNode node) {
     if (node == null || node.isMissingNode()) {
       return "missing";
@@ -520,7 +697,10 @@ public final class ResourceCodec {
     if (target == null) {
       return "a different type";
     }
-    if (target == Integer.class || target == int.class || target == Long.class || target == long.class
+    if (target == Integer.class
+        || target == int.class
+        || target == Long.class
+        || target == long.class
         || target == Short.class) {
       return "integer";
     }
@@ -534,9 +714,10 @@ public final class ResourceCodec {
       return "string";
     }
     if (target.isEnum()) {
-      return "one of " + Arrays.stream(target.getEnumConstants())
-          .map(c -> wireName((Enum<?>) c))
-          .collect(Collectors.joining(", "));
+      return "one of "
+          + Arrays.stream(target.getEnumConstants())
+              .map(c -> wireName((Enum<?>) c))
+              .collect(Collectors.joining(", "));
     }
     if (Collection.class.isAssignableFrom(target)) {
       return "a list";
@@ -546,7 +727,8 @@ public final class ResourceCodec {
 
   private static String wireName(Enum<?> constant) {
     try {
-      JsonProperty p = constant.getDeclaringClass().getField(constant.name()).getAnnotation(JsonProperty.class);
+      JsonProperty p =
+          constant.getDeclaringClass().getField(constant.name()).getAnnotation(JsonProperty.class);
       return p != null ? p.value() : constant.name();
     } catch (NoSuchFieldException e) {
       return constant.name();
@@ -554,11 +736,17 @@ public final class ResourceCodec {
   }
 
   private static String syntaxError(JacksonException e) {
-    if (e.getCause() instanceof MarkedYAMLException yamlError && yamlError.getProblemMark() != null
+    if (e.getCause() instanceof MarkedYAMLException yamlError
+        && yamlError.getProblemMark() != null
         && yamlError.getProblem() != null) {
-      // SnakeYAML's "problem" is the specific reason; its "context" ("while parsing a block mapping") is not
-      return "line " + (yamlError.getProblemMark().getLine() + 1) + ", column "
-          + (yamlError.getProblemMark().getColumn() + 1) + ": " + firstLine(yamlError.getProblem());
+      // SnakeYAML's "problem" is the specific reason; its "context" ("while parsing a block
+      // mapping") is not
+      return "line "
+          + (yamlError.getProblemMark().getLine() + 1)
+          + ", column "
+          + (yamlError.getProblemMark().getColumn() + 1)
+          + ": "
+          + firstLine(yamlError.getProblem());
     }
     JsonLocation loc = e.getLocation();
     String reason = firstLine(e.getOriginalMessage());

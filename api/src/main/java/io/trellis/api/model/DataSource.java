@@ -13,7 +13,14 @@ public record DataSource(String secret, String file, String inline, String inlin
   @Override
   public String toString() {
     // inline values may hold private keys
-    return "DataSource[secret=" + secret + ", file=" + file + ", inline=" + (inline == null ? null : "<redacted>")
-        + ", inlineString=" + (inlineString == null ? null : "<redacted>") + "]";
+    return "DataSource[secret="
+        + secret
+        + ", file="
+        + file
+        + ", inline="
+        + (inline == null ? null : "<redacted>")
+        + ", inlineString="
+        + (inlineString == null ? null : "<redacted>")
+        + "]";
   }
 }

@@ -5,7 +5,8 @@ import java.util.List;
 import java.util.Map;
 
 /** Dataplane (old style): a proxy, its inbounds, outbounds or gateway role. */
-public record DataplaneSpec(Networking networking, JsonNode metrics, JsonNode probes) implements Spec {
+public record DataplaneSpec(Networking networking, JsonNode metrics, JsonNode probes)
+    implements Spec {
 
   public record Networking(
       String address,
@@ -29,7 +30,8 @@ public record DataplaneSpec(Networking networking, JsonNode metrics, JsonNode pr
 
   public record Health(Boolean ready) {}
 
-  public record Outbound(Integer port, String address, Map<String, String> tags, JsonNode backendRef) {}
+  public record Outbound(
+      Integer port, String address, Map<String, String> tags, JsonNode backendRef) {}
 
   public record Gateway(GatewayType type, Map<String, String> tags) {}
 

@@ -5,7 +5,10 @@ import java.util.List;
 
 /** MeshAccessLog: where and how proxies write access logs. */
 public record MeshAccessLogSpec(
-    TargetRef targetRef, List<PolicyItem<Conf>> from, List<PolicyItem<Conf>> to, List<PolicyRule<Conf>> rules)
+    TargetRef targetRef,
+    List<PolicyItem<Conf>> from,
+    List<PolicyItem<Conf>> to,
+    List<PolicyRule<Conf>> rules)
     implements PolicySpec {
 
   public record Conf(List<Backend> backends) {}
@@ -18,7 +21,8 @@ public record MeshAccessLogSpec(
 
   public record OpenTelemetryBackend(String endpoint, JsonNode body, List<KeyValue> attributes) {}
 
-  public record Format(FormatType type, String plain, List<KeyValue> json, Boolean omitEmptyValues) {}
+  public record Format(
+      FormatType type, String plain, List<KeyValue> json, Boolean omitEmptyValues) {}
 
   public enum FormatType {
     Plain,

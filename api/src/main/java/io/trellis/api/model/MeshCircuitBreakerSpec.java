@@ -5,7 +5,10 @@ import java.util.List;
 
 /** MeshCircuitBreaker: connection limits and outlier detection. */
 public record MeshCircuitBreakerSpec(
-    TargetRef targetRef, List<PolicyItem<Conf>> from, List<PolicyItem<Conf>> to, List<PolicyRule<Conf>> rules)
+    TargetRef targetRef,
+    List<PolicyItem<Conf>> from,
+    List<PolicyItem<Conf>> to,
+    List<PolicyRule<Conf>> rules)
     implements PolicySpec {
 
   public record Conf(ConnectionLimits connectionLimits, OutlierDetection outlierDetection) {}
@@ -36,7 +39,8 @@ public record MeshCircuitBreakerSpec(
   public record Consecutive(Integer consecutive) {}
 
   /** {@code standardDeviationFactor} is int-or-string in Kuma, kept as JSON. */
-  public record SuccessRate(Integer minimumHosts, Integer requestVolume, JsonNode standardDeviationFactor) {}
+  public record SuccessRate(
+      Integer minimumHosts, Integer requestVolume, JsonNode standardDeviationFactor) {}
 
   public record FailurePercentage(Integer requestVolume, Integer minimumHosts, Integer threshold) {}
 }

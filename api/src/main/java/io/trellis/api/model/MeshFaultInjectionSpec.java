@@ -3,9 +3,13 @@ package io.trellis.api.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 
-/** MeshFaultInjection: HTTP aborts, delays and bandwidth limits. {@code percentage} is int-or-string (JSON). */
+/**
+ * MeshFaultInjection: HTTP aborts, delays and bandwidth limits. {@code percentage} is int-or-string
+ * (JSON).
+ */
 public record MeshFaultInjectionSpec(
-    TargetRef targetRef, List<PolicyItem<Conf>> from, List<PolicyItem<Conf>> to) implements PolicySpec {
+    TargetRef targetRef, List<PolicyItem<Conf>> from, List<PolicyItem<Conf>> to)
+    implements PolicySpec {
 
   public record Conf(List<Http> http) {}
 

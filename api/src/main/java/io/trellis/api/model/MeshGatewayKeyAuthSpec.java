@@ -8,8 +8,8 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * MeshGatewayKeyAuth (Trellis addition, no Kuma equivalent): API-key authentication on a builtin gateway,
- * with Kong {@code key-auth} semantics.
+ * MeshGatewayKeyAuth (Trellis addition, no Kuma equivalent): API-key authentication on a builtin
+ * gateway, with Kong {@code key-auth} semantics.
  *
  * <pre>{@code
  * type: MeshGatewayKeyAuth
@@ -33,10 +33,12 @@ import java.util.List;
  *         - sha256: 9f86d0...          # or the key's SHA-256, 64 lowercase hex digits
  * }</pre>
  *
- * <p>Keys are never stored in plain text in this resource: a key is a Secret reference or a SHA-256 digest.
+ * <p>Keys are never stored in plain text in this resource: a key is a Secret reference or a SHA-256
+ * digest.
  */
 public record MeshGatewayKeyAuthSpec(
-    TargetRef targetRef, @JsonProperty("default") Conf conf, List<Consumer> consumers) implements PolicySpec {
+    TargetRef targetRef, @JsonProperty("default") Conf conf, List<Consumer> consumers)
+    implements PolicySpec {
 
   public static final List<String> DEFAULT_KEY_NAMES = List.of("apikey");
 
@@ -71,7 +73,10 @@ public record MeshGatewayKeyAuthSpec(
 
   public record Consumer(String username, List<Key> keys) {}
 
-  /** Exactly one of {@code secret} (name of a Secret holding the key) or {@code sha256} (hex digest of the key). */
+  /**
+   * Exactly one of {@code secret} (name of a Secret holding the key) or {@code sha256} (hex digest
+   * of the key).
+   */
   public record Key(String secret, String sha256) {
 
     public static Key ofPlain(String plainKey) {

@@ -13,7 +13,8 @@ public record MeshGatewayRouteSpec(List<Selector> selectors, Conf conf) implemen
 
   public record Rule(List<Match> matches, List<Filter> filters, List<Backend> backends) {}
 
-  public record Match(Path path, String method, List<HeaderMatch> headers, List<HeaderMatch> query) {}
+  public record Match(
+      Path path, String method, List<HeaderMatch> headers, List<HeaderMatch> query) {}
 
   public record Path(MatchType match, String value) {}
 
@@ -27,7 +28,11 @@ public record MeshGatewayRouteSpec(List<Selector> selectors, Conf conf) implemen
 
   public record HeaderMatch(MatchType match, String name, String value) {}
 
-  public record Filter(HeaderFilter requestHeader, HeaderFilter responseHeader, JsonNode mirror, JsonNode redirect,
+  public record Filter(
+      HeaderFilter requestHeader,
+      HeaderFilter responseHeader,
+      JsonNode mirror,
+      JsonNode redirect,
       JsonNode rewrite) {}
 
   public record HeaderFilter(List<Header> set, List<Header> add, List<String> remove) {}

@@ -4,8 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 import java.util.Map;
 
-/** MeshGateway (old style): listeners of a builtin gateway, bound to gateway Dataplanes by {@code selectors}. */
-public record MeshGatewaySpec(List<Selector> selectors, Map<String, String> tags, Conf conf) implements Spec {
+/**
+ * MeshGateway (old style): listeners of a builtin gateway, bound to gateway Dataplanes by {@code
+ * selectors}.
+ */
+public record MeshGatewaySpec(List<Selector> selectors, Map<String, String> tags, Conf conf)
+    implements Spec {
 
   public record Conf(List<Listener> listeners) {}
 

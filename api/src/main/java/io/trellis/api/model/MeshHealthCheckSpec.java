@@ -4,7 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 
 /** MeshHealthCheck: active health checking of destinations ({@code to}). */
-public record MeshHealthCheckSpec(TargetRef targetRef, List<PolicyItem<Conf>> to) implements PolicySpec {
+public record MeshHealthCheckSpec(TargetRef targetRef, List<PolicyItem<Conf>> to)
+    implements PolicySpec {
 
   public record Conf(
       String interval,
@@ -25,7 +26,10 @@ public record MeshHealthCheckSpec(TargetRef targetRef, List<PolicyItem<Conf>> to
       Grpc grpc) {}
 
   public record Http(
-      Boolean disabled, String path, List<Integer> expectedStatuses, HeaderModifier requestHeadersToAdd) {}
+      Boolean disabled,
+      String path,
+      List<Integer> expectedStatuses,
+      HeaderModifier requestHeadersToAdd) {}
 
   public record Tcp(Boolean disabled, String send, List<String> receive) {}
 

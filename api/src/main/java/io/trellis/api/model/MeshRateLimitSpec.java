@@ -4,7 +4,10 @@ import java.util.List;
 
 /** MeshRateLimit: local (per proxy) HTTP request and TCP connection rate limits. */
 public record MeshRateLimitSpec(
-    TargetRef targetRef, List<PolicyItem<Conf>> from, List<PolicyItem<Conf>> to, List<PolicyRule<Conf>> rules)
+    TargetRef targetRef,
+    List<PolicyItem<Conf>> from,
+    List<PolicyItem<Conf>> to,
+    List<PolicyRule<Conf>> rules)
     implements PolicySpec {
 
   public record Conf(Local local) {}

@@ -22,7 +22,11 @@ public record MeshRetrySpec(TargetRef targetRef, List<PolicyItem<Conf>> to) impl
       Integer hostSelectionMaxAttempts) {}
 
   public record Grpc(
-      Integer numRetries, String perTryTimeout, BackOff backOff, JsonNode rateLimitedBackOff, List<String> retryOn) {}
+      Integer numRetries,
+      String perTryTimeout,
+      BackOff backOff,
+      JsonNode rateLimitedBackOff,
+      List<String> retryOn) {}
 
   public record BackOff(String baseInterval, String maxInterval) {}
 }

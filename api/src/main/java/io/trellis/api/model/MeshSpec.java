@@ -13,8 +13,8 @@ import java.util.List;
 /**
  * Mesh (old style: fields at the top level in universal, under {@code spec} on Kubernetes).
  *
- * <p>{@code logging}, {@code metrics}, {@code tracing}, {@code networking}, {@code routing},
- * {@code meshServices} and {@code constraints} are kept as JSON: they round-trip but are not typed yet.
+ * <p>{@code logging}, {@code metrics}, {@code tracing}, {@code networking}, {@code routing}, {@code
+ * meshServices} and {@code constraints} are kept as JSON: they round-trip but are not typed yet.
  */
 public record MeshSpec(
     Mtls mtls,
@@ -37,11 +37,12 @@ public record MeshSpec(
   }
 
   /**
-   * A CA backend. {@code conf} is typed by {@code type}: {@link BuiltinConf}, {@link ProvidedConf} or
-   * {@link VaultConf}.
+   * A CA backend. {@code conf} is typed by {@code type}: {@link BuiltinConf}, {@link ProvidedConf}
+   * or {@link VaultConf}.
    */
   @JsonDeserialize(using = BackendDeserializer.class)
-  public record Backend(String name, CaType type, DpCert dpCert, JsonNode rootChain, String mode, CaConf conf) {}
+  public record Backend(
+      String name, CaType type, DpCert dpCert, JsonNode rootChain, String mode, CaConf conf) {}
 
   public record DpCert(Rotation rotation, String requestTimeout) {}
 
@@ -69,18 +70,27 @@ public record MeshSpec(
       VaultAuth auth) {}
 
   public record VaultTls(
-      DataSource caCert, Boolean skipVerify, DataSource clientCert, DataSource clientKey, String serverName) {}
+      DataSource caCert,
+      Boolean skipVerify,
+      DataSource clientCert,
+      DataSource clientKey,
+      String serverName) {}
 
-  public record VaultAuth(DataSource token, VaultTlsAuth tls, JsonNode aws, VaultKubernetesAuth kubernetes) {}
+  public record VaultAuth(
+      DataSource token, VaultTlsAuth tls, JsonNode aws, VaultKubernetesAuth kubernetes) {}
 
   public record VaultTlsAuth(DataSource clientCert, DataSource clientKey) {}
 
   public record VaultKubernetesAuth(String vaultRole, String serviceAccountTokenPath) {}
 
   /** Wire shape of a backend before {@code conf} is typed. */
-  record RawBackend(String name, CaType type, DpCert dpCert, JsonNode rootChain, String mode, JsonNode conf) {}
+  record RawBackend(
+      String name, CaType type, DpCert dpCert, JsonNode rootChain, String mode, JsonNode conf) {}
 
-  /** Types {@code conf} by {@code type}, keeping Jackson's path so errors name e.g. {@code conf.caCert.RSAbits}. */
+  /**
+   * Types {@code conf} by {@code type}, keeping Jackson's path so errors name e.g. {@code
+   * conf.caCert.RSAbits}.
+   */
   static final class BackendDeserializer extends JsonDeserializer<Backend> {
     @Override
     public Backend deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
@@ -88,11 +98,12 @@ public record MeshSpec(
       RawBackend raw = ctxt.readTreeAsValue(node, RawBackend.class);
       CaConf conf = null;
       if (raw.conf() != null && !raw.conf().isNull()) {
-        Class<? extends CaConf> confClass = switch (raw.type() == null ? CaType.builtin : raw.type()) {
-          case builtin -> BuiltinConf.class;
-          case provided -> ProvidedConf.class;
-          case vault -> VaultConf.class;
-        };
+        Class<? extends CaConf> confClass =
+            switch (raw.type() == null ? CaType.builtin : raw.type()) {
+              case builtin -> BuiltinConf.class;
+              case provided -> ProvidedConf.class;
+              case vault -> VaultConf.class;
+            };
         JsonNode confNode = raw.conf();
         try {
           conf = ctxt.readTreeAsValue(confNode, confClass);
@@ -104,5 +115,4 @@ public record MeshSpec(
       return new Backend(raw.name(), raw.type(), raw.dpCert(), raw.rootChain(), raw.mode(), conf);
     }
   }
-
 }

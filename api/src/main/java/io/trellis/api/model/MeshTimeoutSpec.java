@@ -4,7 +4,10 @@ import java.util.List;
 
 /** MeshTimeout: connection and HTTP timeouts, Kuma duration strings. */
 public record MeshTimeoutSpec(
-    TargetRef targetRef, List<PolicyItem<Conf>> from, List<PolicyItem<Conf>> to, List<PolicyRule<Conf>> rules)
+    TargetRef targetRef,
+    List<PolicyItem<Conf>> from,
+    List<PolicyItem<Conf>> to,
+    List<PolicyRule<Conf>> rules)
     implements PolicySpec {
 
   public record Conf(String connectionTimeout, String idleTimeout, Http http) {}

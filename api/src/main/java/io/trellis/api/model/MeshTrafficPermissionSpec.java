@@ -3,7 +3,8 @@ package io.trellis.api.model;
 import java.util.List;
 
 /** MeshTrafficPermission: which clients ({@code from}) may reach the selected proxies' inbounds. */
-public record MeshTrafficPermissionSpec(TargetRef targetRef, List<PolicyItem<Conf>> from) implements PolicySpec {
+public record MeshTrafficPermissionSpec(TargetRef targetRef, List<PolicyItem<Conf>> from)
+    implements PolicySpec {
 
   public record Conf(Action action) {}
 

@@ -3,7 +3,8 @@ package io.trellis.api.model;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
- * A {@code from[]} or {@code to[]} entry: a targetRef and the {@code default} configuration applied to it.
+ * A {@code from[]} or {@code to[]} entry: a targetRef and the {@code default} configuration applied
+ * to it.
  *
  * @param conf the {@code default} block (a Java keyword, hence the name)
  */

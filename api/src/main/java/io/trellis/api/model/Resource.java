@@ -11,7 +11,11 @@ public record Resource(ResourceType type, Meta meta, Spec spec) {
     requireNonNull(spec, "spec");
     if (!type.specClass().isInstance(spec)) {
       throw new IllegalArgumentException(
-          "spec: " + spec.getClass().getSimpleName() + " (expected: " + type.specClass().getSimpleName() + ")");
+          "spec: "
+              + spec.getClass().getSimpleName()
+              + " (expected: "
+              + type.specClass().getSimpleName()
+              + ")");
     }
   }
 

@@ -1,7 +1,8 @@
 package io.trellis.api.model;
 
 /**
- * Secret: base64 {@code data}. {@link #toString()} never shows it, so a Secret can be logged safely.
+ * Secret: base64 {@code data}. {@link #toString()} never shows it, so a Secret can be logged
+ * safely.
  */
 public record SecretSpec(String data) implements Spec {
 

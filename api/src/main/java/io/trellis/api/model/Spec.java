@@ -7,5 +7,11 @@ package io.trellis.api.model;
  * writes back exactly as given; the codec never writes {@code null}s.
  */
 public sealed interface Spec
-    permits MeshSpec, DataplaneSpec, MeshGatewaySpec, MeshGatewayRouteSpec, ExternalServiceSpec, SecretSpec,
+    permits MeshSpec,
+        DataplaneSpec,
+        MeshGatewaySpec,
+        MeshGatewayRouteSpec,
+        ExternalServiceSpec,
+        SecretSpec,
+        MeshExternalServiceSpec,
         PolicySpec {}

@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Kuma 2.x targetRef: which proxies (top level), clients ({@code from}) or destinations ({@code to}) a
- * policy entry is about.
+ * Kuma 2.x targetRef: which proxies (top level), clients ({@code from}) or destinations ({@code
+ * to}) a policy entry is about.
  */
 public record TargetRef(
     Kind kind,
@@ -17,17 +17,35 @@ public record TargetRef(
     String mesh,
     List<ProxyType> proxyTypes) {
 
-  /** Kinds, in Kuma's order from least to most specific. Constants are spelled as on the wire. */
+  /**
+   * Kinds, spelled as on the wire. Use {@link #specificity()} (not {@code ordinal()}) to order
+   * policies: Mesh &lt; MeshSubset &lt; MeshGateway &lt; MeshService (and MeshExternalService,
+   * MeshMultiZoneService) &lt; MeshServiceSubset &lt; Dataplane &lt; MeshHTTPRoute, as in Kuma 2.x.
+   */
   public enum Kind {
-    Mesh,
-    MeshSubset,
-    MeshGateway,
-    MeshService,
-    MeshServiceSubset,
-    MeshExternalService,
-    MeshMultiZoneService,
-    Dataplane,
-    MeshHTTPRoute
+    Mesh(0),
+    MeshSubset(1),
+    MeshGateway(2),
+    MeshService(3),
+    MeshServiceSubset(4),
+    MeshExternalService(3),
+    MeshMultiZoneService(3),
+    Dataplane(5),
+    MeshHTTPRoute(6);
+
+    private final int specificity;
+
+    Kind(int specificity) {
+      this.specificity = specificity;
+    }
+
+    /**
+     * Higher is more specific; kinds of equal specificity tie (then Kuma orders by origin, role and
+     * name).
+     */
+    public int specificity() {
+      return specificity;
+    }
   }
 
   public enum ProxyType {

@@ -3,14 +3,21 @@ package io.trellis.api.validation;
 import java.util.List;
 import java.util.stream.Collectors;
 
-/** Bad input: a resource that cannot be read or is not valid. Carries every problem found, never a stack trace of the parser. */
+/**
+ * Bad input: a resource that cannot be read or is not valid. Carries every problem found, never a
+ * stack trace of the parser.
+ */
 public final class ValidationException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
   private final transient List<FieldError> errors;
 
   public ValidationException(List<FieldError> errors) {
-    super(errors.stream().map(FieldError::toString).collect(Collectors.joining("; ")), null, false, false);
+    super(
+        errors.stream().map(FieldError::toString).collect(Collectors.joining("; ")),
+        null,
+        false,
+        false);
     if (errors.isEmpty()) {
       throw new IllegalArgumentException("errors: empty (expected: at least one error)");
     }

@@ -21,6 +21,7 @@ import io.trellis.api.model.HttpHeader;
 import io.trellis.api.model.HttpHeaderMatch;
 import io.trellis.api.model.MeshAccessLogSpec;
 import io.trellis.api.model.MeshCircuitBreakerSpec;
+import io.trellis.api.model.MeshExternalServiceSpec;
 import io.trellis.api.model.MeshFaultInjectionSpec;
 import io.trellis.api.model.MeshGatewayKeyAuthSpec;
 import io.trellis.api.model.MeshGatewayRouteSpec;
@@ -56,9 +57,10 @@ import java.util.stream.Collectors;
  * Validation of resources against Kuma 2.x rules (plus Trellis' own kinds).
  *
  * <p>All problems are reported at once. Paths are those of the universal form: top-level fields for
- * old-style kinds ({@code conf.listeners[0].port}, {@code mtls.backends[0].name}), {@code spec.}-prefixed
- * for policies ({@code spec.from[0].default.action}), {@code name}/{@code mesh}/{@code labels} for the
- * metadata. Messages read {@code <path>: <value or problem> (expected: <form>)}.
+ * old-style kinds ({@code conf.listeners[0].port}, {@code mtls.backends[0].name}), {@code
+ * spec.}-prefixed for policies ({@code spec.from[0].default.action}), {@code name}/{@code
+ * mesh}/{@code labels} for the metadata. Messages read {@code <path>: <value or problem> (expected:
+ * <form>)}.
  */
 public final class Validators {
   public static final String SERVICE_TAG = "kuma.io/service";
@@ -66,9 +68,11 @@ public final class Validators {
   private static final Pattern NAME =
       Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
   private static final Pattern IPV4 =
-      Pattern.compile("((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)");
+      Pattern.compile(
+          "((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)");
   private static final Pattern IPV6 = Pattern.compile("[0-9a-fA-F:.]*:[0-9a-fA-F:.]*");
-  private static final String DNS_NAME = "[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)*";
+  private static final String DNS_NAME =
+      "[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)*";
   private static final Pattern HOSTNAME = Pattern.compile("(?=.{1,253}$)" + DNS_NAME);
   private static final Pattern WILDCARD_HOST = Pattern.compile("(?=.{1,253}$)(\\*\\.)?" + DNS_NAME);
   private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
@@ -76,7 +80,8 @@ public final class Validators {
       Set.of("CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE");
 
   private static final Set<TargetRef.Kind> TOP_ALL =
-      EnumSet.of(Mesh, MeshSubset, MeshGateway, MeshService, MeshServiceSubset, Dataplane, MeshHTTPRoute);
+      EnumSet.of(
+          Mesh, MeshSubset, MeshGateway, MeshService, MeshServiceSubset, Dataplane, MeshHTTPRoute);
   private static final Set<TargetRef.Kind> TOP_NO_ROUTE =
       EnumSet.of(Mesh, MeshSubset, MeshGateway, MeshService, MeshServiceSubset, Dataplane);
   private static final Set<TargetRef.Kind> TO_SERVICES =
@@ -89,7 +94,12 @@ public final class Validators {
   public static List<FieldError> validate(Resource resource) {
     Errors e = new Errors();
     meta(e, resource);
-    spec(e, resource.spec());
+    try {
+      spec(e, resource.spec());
+    } catch (NullPointerException npe) {
+      // only reachable for records built in code with null list entries: the codec rejects those
+      e.add("", "a null list entry (expected: no null entries)");
+    }
     return e.list;
   }
 
@@ -102,7 +112,10 @@ public final class Validators {
     return resource;
   }
 
-  /** Whether {@code name} follows Kuma's naming rules (lowercase RFC 1123 subdomain, at most 253 characters). */
+  /**
+   * Whether {@code name} follows Kuma's naming rules (lowercase RFC 1123 subdomain, at most 253
+   * characters).
+   */
   public static boolean isValidName(String name) {
     return name != null && name.length() <= 253 && NAME.matcher(name).matches();
   }
@@ -136,6 +149,8 @@ public final class Validators {
       meshGatewayRoute(e, s);
     } else if (spec instanceof ExternalServiceSpec s) {
       externalService(e, s);
+    } else if (spec instanceof MeshExternalServiceSpec s) {
+      meshExternalService(e, s);
     } else if (spec instanceof SecretSpec s) {
       secret(e, s);
     } else if (spec instanceof MeshTrafficPermissionSpec s) {
@@ -217,10 +232,18 @@ public final class Validators {
     }
     String enabled = mtls.enabledBackend();
     if (enabled != null && !enabled.isEmpty() && !names.contains(enabled)) {
-      e.add("mtls.enabledBackend", quote(enabled) + " (expected: " + (names.isEmpty()
-          ? "a backend defined in mtls.backends" : "one of the backend names: "
-              + backends.stream().filter(b -> b != null && b.name() != null).map(MeshSpec.Backend::name)
-                  .collect(Collectors.joining(", "))) + ")");
+      e.add(
+          "mtls.enabledBackend",
+          quote(enabled)
+              + " (expected: "
+              + (names.isEmpty()
+                  ? "a backend defined in mtls.backends"
+                  : "one of the backend names: "
+                      + backends.stream()
+                          .filter(b -> b != null && b.name() != null)
+                          .map(MeshSpec.Backend::name)
+                          .collect(Collectors.joining(", ")))
+              + ")");
     }
   }
 
@@ -246,7 +269,8 @@ public final class Validators {
     }
     int methods = count(auth.token(), auth.tls(), auth.aws(), auth.kubernetes());
     if (methods != 1) {
-      e.add(p + ".auth", methods + " methods (expected: exactly one of token, tls, aws, kubernetes)");
+      e.add(
+          p + ".auth", methods + " methods (expected: exactly one of token, tls, aws, kubernetes)");
     }
     optionalDataSource(e, p + ".auth.token", auth.token());
     if (auth.tls() != null) {
@@ -270,9 +294,14 @@ public final class Validators {
     address(e, "networking.advertisedAddress", n.advertisedAddress(), false);
     List<DataplaneSpec.Inbound> inbound = nullToEmpty(n.inbound());
     if (n.gateway() == null && inbound.isEmpty()) {
-      e.add("networking.inbound", "missing (expected: at least one inbound unless networking.gateway is set)");
+      e.add(
+          "networking.inbound",
+          "missing (expected: at least one inbound unless networking.gateway is set)");
     }
     if (n.gateway() != null) {
+      if (!inbound.isEmpty()) {
+        e.add("networking.inbound", "set (expected: no inbound when networking.gateway is set)");
+      }
       if (n.gateway().type() == null && n.gateway().tags() == null) {
         e.add("networking.gateway", "empty (expected: type and tags)");
       }
@@ -311,9 +340,15 @@ public final class Validators {
     DataplaneSpec.TransparentProxying tp = n.transparentProxying();
     if (tp != null) {
       port(e, "networking.transparentProxying.redirectPortInbound", tp.redirectPortInbound(), true);
-      port(e, "networking.transparentProxying.redirectPortOutbound", tp.redirectPortOutbound(), true);
-      if (tp.ipFamilyMode() != null && !Set.of("DualStack", "IPv4", "IPv6").contains(tp.ipFamilyMode())) {
-        e.add("networking.transparentProxying.ipFamilyMode",
+      port(
+          e,
+          "networking.transparentProxying.redirectPortOutbound",
+          tp.redirectPortOutbound(),
+          true);
+      if (tp.ipFamilyMode() != null
+          && !Set.of("DualStack", "IPv4", "IPv6").contains(tp.ipFamilyMode())) {
+        e.add(
+            "networking.transparentProxying.ipFamilyMode",
             quote(tp.ipFamilyMode()) + " (expected: one of DualStack, IPv4, IPv6)");
       }
     }
@@ -353,11 +388,16 @@ public final class Validators {
         e.add(p + ".protocol", "missing (expected: one of HTTP, HTTPS, TCP, TLS)");
       }
       if (l.hostname() != null && !WILDCARD_HOST.matcher(l.hostname()).matches()) {
-        e.add(p + ".hostname", quote(l.hostname()) + " (expected: a DNS name, optionally starting with *.)");
+        e.add(
+            p + ".hostname",
+            quote(l.hostname()) + " (expected: a DNS name, optionally starting with *.)");
       }
-      if (l.resources() != null && l.resources().connectionLimit() != null
+      if (l.resources() != null
+          && l.resources().connectionLimit() != null
           && l.resources().connectionLimit() < 0) {
-        e.add(p + ".resources.connectionLimit", l.resources().connectionLimit() + " (expected: 0 or more)");
+        e.add(
+            p + ".resources.connectionLimit",
+            l.resources().connectionLimit() + " (expected: 0 or more)");
       }
       gatewayTls(e, p, l);
     }
@@ -370,6 +410,12 @@ public final class Validators {
       e.add(p + ".tls", "missing (expected: tls with mode TERMINATE for protocol HTTPS)");
       return;
     }
+    if (protocol == MeshGatewaySpec.Protocol.TLS && tls == null) {
+      e.add(
+          p + ".tls",
+          "missing (expected: tls with mode TERMINATE or PASSTHROUGH for protocol TLS)");
+      return;
+    }
     if (tls == null) {
       return;
     }
@@ -377,7 +423,8 @@ public final class Validators {
       e.add(p + ".tls", "set (expected: no tls for protocol " + protocol + ")");
       return;
     }
-    MeshGatewaySpec.TlsMode mode = tls.mode() == null ? MeshGatewaySpec.TlsMode.TERMINATE : tls.mode();
+    MeshGatewaySpec.TlsMode mode =
+        tls.mode() == null ? MeshGatewaySpec.TlsMode.TERMINATE : tls.mode();
     List<DataSource> certs = nullToEmpty(tls.certificates());
     if (mode == MeshGatewaySpec.TlsMode.PASSTHROUGH) {
       if (protocol != MeshGatewaySpec.Protocol.TLS) {
@@ -389,7 +436,9 @@ public final class Validators {
       return;
     }
     if (certs.isEmpty()) {
-      e.add(p + ".tls.certificates", "missing (expected: at least one certificate for mode TERMINATE)");
+      e.add(
+          p + ".tls.certificates",
+          "missing (expected: at least one certificate for mode TERMINATE)");
     }
     for (int i = 0; i < certs.size(); i++) {
       requiredDataSource(e, p + ".tls.certificates[" + i + "]", certs.get(i));
@@ -415,16 +464,19 @@ public final class Validators {
     selectors(e, "selectors", s.selectors());
     MeshGatewayRouteSpec.Conf conf = s.conf();
     if (conf == null || count(conf.http(), conf.tcp()) != 1) {
-      e.add("conf", (conf == null ? "missing" : count(conf.http(), conf.tcp()) + " route types")
-          + " (expected: exactly one of http, tcp)");
+      e.add(
+          "conf",
+          (conf == null ? "missing" : count(conf.http(), conf.tcp()) + " route types")
+              + " (expected: exactly one of http, tcp)");
       return;
     }
     if (conf.http() != null) {
       List<String> hostnames = nullToEmpty(conf.http().hostnames());
       for (int i = 0; i < hostnames.size(); i++) {
         if (hostnames.get(i) == null || !WILDCARD_HOST.matcher(hostnames.get(i)).matches()) {
-          e.add("conf.http.hostnames[" + i + "]", describe(hostnames.get(i))
-              + " (expected: a DNS name, optionally starting with *.)");
+          e.add(
+              "conf.http.hostnames[" + i + "]",
+              describe(hostnames.get(i)) + " (expected: a DNS name, optionally starting with *.)");
         }
       }
       List<MeshGatewayRouteSpec.Rule> rules = nullToEmpty(conf.http().rules());
@@ -443,7 +495,9 @@ public final class Validators {
               e.add(mp + ".path.value", "missing (expected: a path)");
             } else if (m.path().match() != MeshGatewayRouteSpec.MatchType.REGEX
                 && !m.path().value().startsWith("/")) {
-              e.add(mp + ".path.value", quote(m.path().value()) + " (expected: a path starting with /)");
+              e.add(
+                  mp + ".path.value",
+                  quote(m.path().value()) + " (expected: a path starting with /)");
             }
           }
           if (m.method() != null && !HTTP_METHODS.contains(m.method())) {
@@ -464,7 +518,8 @@ public final class Validators {
     }
   }
 
-  private static void gatewayBackends(Errors e, String path, List<MeshGatewayRouteSpec.Backend> backends) {
+  private static void gatewayBackends(
+      Errors e, String path, List<MeshGatewayRouteSpec.Backend> backends) {
     if (backends == null || backends.isEmpty()) {
       e.add(path, "missing (expected: at least one backend)");
       return;
@@ -511,6 +566,46 @@ public final class Validators {
     }
   }
 
+  private static void meshExternalService(Errors e, MeshExternalServiceSpec s) {
+    MeshExternalServiceSpec.Match match = s.match();
+    if (match == null) {
+      e.add("spec.match", "missing (expected: type, port and protocol)");
+    } else {
+      if (match.type() != null && !match.type().equals("HostnameGenerator")) {
+        e.add("spec.match.type", quote(match.type()) + " (expected: HostnameGenerator)");
+      }
+      port(e, "spec.match.port", match.port(), true);
+      if (match.protocol() != null
+          && !Set.of("tcp", "grpc", "http", "http2").contains(match.protocol())) {
+        e.add(
+            "spec.match.protocol",
+            quote(match.protocol()) + " (expected: one of tcp, grpc, http, http2)");
+      }
+    }
+    List<MeshExternalServiceSpec.Endpoint> endpoints = nullToEmpty(s.endpoints());
+    for (int i = 0; i < endpoints.size(); i++) {
+      String p = "spec.endpoints[" + i + "]";
+      address(e, p + ".address", endpoints.get(i).address(), true);
+      port(e, p + ".port", endpoints.get(i).port(), false);
+    }
+    MeshExternalServiceSpec.Tls tls = s.tls();
+    if (tls != null && tls.verification() != null) {
+      MeshExternalServiceSpec.Verification v = tls.verification();
+      String p = "spec.tls.verification";
+      if (v.mode() != null
+          && !Set.of("Secured", "SkipSAN", "SkipCA", "SkipAll").contains(v.mode())) {
+        e.add(
+            p + ".mode", quote(v.mode()) + " (expected: one of Secured, SkipSAN, SkipCA, SkipAll)");
+      }
+      optionalDataSource(e, p + ".caCert", v.caCert());
+      optionalDataSource(e, p + ".clientCert", v.clientCert());
+      optionalDataSource(e, p + ".clientKey", v.clientKey());
+      if ((v.clientCert() == null) != (v.clientKey() == null)) {
+        e.add(p, "only one of clientCert, clientKey (expected: both or neither)");
+      }
+    }
+  }
+
   private static void secret(Errors e, SecretSpec s) {
     if (s.data() == null || s.data().isEmpty()) {
       e.add("data", "missing (expected: base64 data)");
@@ -526,30 +621,37 @@ public final class Validators {
   // ---------------------------------------------------------------- policies
 
   private static void meshTrafficPermission(Errors e, MeshTrafficPermissionSpec s) {
-    topTargetRef(e, s.targetRef(), EnumSet.of(Mesh, MeshSubset, MeshService, MeshServiceSubset, Dataplane));
+    topTargetRef(
+        e, s.targetRef(), EnumSet.of(Mesh, MeshSubset, MeshService, MeshServiceSubset, Dataplane));
     atLeastOne(e, s.from(), null, null, "from");
-    items(e, "spec.from", s.from(), EnumSet.of(Mesh, MeshSubset, MeshService, MeshServiceSubset), (p, c) -> {
-      if (c.action() == null) {
-        e.add(p + ".action", "missing (expected: one of Allow, Deny, AllowWithShadowDeny)");
-      }
-    });
+    items(
+        e,
+        "spec.from",
+        s.from(),
+        EnumSet.of(Mesh, MeshSubset, MeshService, MeshServiceSubset),
+        (p, c) -> {
+          if (c.action() == null) {
+            e.add(p + ".action", "missing (expected: one of Allow, Deny, AllowWithShadowDeny)");
+          }
+        });
   }
 
   private static void meshTimeout(Errors e, MeshTimeoutSpec s) {
     topTargetRef(e, s.targetRef(), TOP_ALL);
     atLeastOne(e, s.from(), s.to(), s.rules(), "from, to, rules");
-    BiConsumer<String, MeshTimeoutSpec.Conf> conf = (p, c) -> {
-      duration(e, p + ".connectionTimeout", c.connectionTimeout());
-      duration(e, p + ".idleTimeout", c.idleTimeout());
-      MeshTimeoutSpec.Http h = c.http();
-      if (h != null) {
-        duration(e, p + ".http.requestTimeout", h.requestTimeout());
-        duration(e, p + ".http.streamIdleTimeout", h.streamIdleTimeout());
-        duration(e, p + ".http.maxStreamDuration", h.maxStreamDuration());
-        duration(e, p + ".http.maxConnectionDuration", h.maxConnectionDuration());
-        duration(e, p + ".http.requestHeadersTimeout", h.requestHeadersTimeout());
-      }
-    };
+    BiConsumer<String, MeshTimeoutSpec.Conf> conf =
+        (p, c) -> {
+          duration(e, p + ".connectionTimeout", c.connectionTimeout());
+          duration(e, p + ".idleTimeout", c.idleTimeout());
+          MeshTimeoutSpec.Http h = c.http();
+          if (h != null) {
+            duration(e, p + ".http.requestTimeout", h.requestTimeout());
+            duration(e, p + ".http.streamIdleTimeout", h.streamIdleTimeout());
+            duration(e, p + ".http.maxStreamDuration", h.maxStreamDuration());
+            duration(e, p + ".http.maxConnectionDuration", h.maxConnectionDuration());
+            duration(e, p + ".http.requestHeadersTimeout", h.requestHeadersTimeout());
+          }
+        };
     items(e, "spec.from", s.from(), FROM_MESH, conf);
     items(e, "spec.to", s.to(), TO_SERVICES, conf);
     rules(e, s.rules(), conf);
@@ -558,23 +660,30 @@ public final class Validators {
   private static void meshRetry(Errors e, MeshRetrySpec s) {
     topTargetRef(e, s.targetRef(), TOP_ALL);
     atLeastOne(e, null, s.to(), null, "to");
-    items(e, "spec.to", s.to(), TO_SERVICES, (p, c) -> {
-      if (c.tcp() != null) {
-        min(e, p + ".tcp.maxConnectAttempt", c.tcp().maxConnectAttempt(), 1);
-      }
-      if (c.http() != null) {
-        min(e, p + ".http.numRetries", c.http().numRetries(), 0);
-        duration(e, p + ".http.perTryTimeout", c.http().perTryTimeout());
-        backOff(e, p + ".http.backOff", c.http().backOff());
-        headerMatches(e, p + ".http.retriableResponseHeaders", c.http().retriableResponseHeaders());
-        headerMatches(e, p + ".http.retriableRequestHeaders", c.http().retriableRequestHeaders());
-      }
-      if (c.grpc() != null) {
-        min(e, p + ".grpc.numRetries", c.grpc().numRetries(), 0);
-        duration(e, p + ".grpc.perTryTimeout", c.grpc().perTryTimeout());
-        backOff(e, p + ".grpc.backOff", c.grpc().backOff());
-      }
-    });
+    items(
+        e,
+        "spec.to",
+        s.to(),
+        TO_SERVICES,
+        (p, c) -> {
+          if (c.tcp() != null) {
+            min(e, p + ".tcp.maxConnectAttempt", c.tcp().maxConnectAttempt(), 1);
+          }
+          if (c.http() != null) {
+            min(e, p + ".http.numRetries", c.http().numRetries(), 0);
+            duration(e, p + ".http.perTryTimeout", c.http().perTryTimeout());
+            backOff(e, p + ".http.backOff", c.http().backOff());
+            headerMatches(
+                e, p + ".http.retriableResponseHeaders", c.http().retriableResponseHeaders());
+            headerMatches(
+                e, p + ".http.retriableRequestHeaders", c.http().retriableRequestHeaders());
+          }
+          if (c.grpc() != null) {
+            min(e, p + ".grpc.numRetries", c.grpc().numRetries(), 0);
+            duration(e, p + ".grpc.perTryTimeout", c.grpc().perTryTimeout());
+            backOff(e, p + ".grpc.backOff", c.grpc().backOff());
+          }
+        });
   }
 
   private static void backOff(Errors e, String p, MeshRetrySpec.BackOff b) {
@@ -587,32 +696,39 @@ public final class Validators {
   private static void meshCircuitBreaker(Errors e, MeshCircuitBreakerSpec s) {
     topTargetRef(e, s.targetRef(), TOP_NO_ROUTE);
     atLeastOne(e, s.from(), s.to(), s.rules(), "from, to, rules");
-    BiConsumer<String, MeshCircuitBreakerSpec.Conf> conf = (p, c) -> {
-      MeshCircuitBreakerSpec.ConnectionLimits l = c.connectionLimits();
-      if (l != null) {
-        min(e, p + ".connectionLimits.maxConnections", l.maxConnections(), 1);
-        min(e, p + ".connectionLimits.maxPendingRequests", l.maxPendingRequests(), 1);
-        min(e, p + ".connectionLimits.maxRequests", l.maxRequests(), 1);
-        min(e, p + ".connectionLimits.maxRetries", l.maxRetries(), 0);
-        min(e, p + ".connectionLimits.maxConnectionPools", l.maxConnectionPools(), 1);
-      }
-      MeshCircuitBreakerSpec.OutlierDetection o = c.outlierDetection();
-      if (o != null) {
-        duration(e, p + ".outlierDetection.interval", o.interval());
-        duration(e, p + ".outlierDetection.baseEjectionTime", o.baseEjectionTime());
-        percent(e, p + ".outlierDetection.maxEjectionPercent", o.maxEjectionPercent());
-        MeshCircuitBreakerSpec.Detectors d = o.detectors();
-        if (d != null) {
-          consecutive(e, p + ".outlierDetection.detectors.totalFailures", d.totalFailures());
-          consecutive(e, p + ".outlierDetection.detectors.gatewayFailures", d.gatewayFailures());
-          consecutive(e, p + ".outlierDetection.detectors.localOriginFailures", d.localOriginFailures());
-          if (d.failurePercentage() != null) {
-            percent(e, p + ".outlierDetection.detectors.failurePercentage.threshold",
-                d.failurePercentage().threshold());
+    BiConsumer<String, MeshCircuitBreakerSpec.Conf> conf =
+        (p, c) -> {
+          MeshCircuitBreakerSpec.ConnectionLimits l = c.connectionLimits();
+          if (l != null) {
+            min(e, p + ".connectionLimits.maxConnections", l.maxConnections(), 1);
+            min(e, p + ".connectionLimits.maxPendingRequests", l.maxPendingRequests(), 1);
+            min(e, p + ".connectionLimits.maxRequests", l.maxRequests(), 1);
+            min(e, p + ".connectionLimits.maxRetries", l.maxRetries(), 0);
+            min(e, p + ".connectionLimits.maxConnectionPools", l.maxConnectionPools(), 1);
           }
-        }
-      }
-    };
+          MeshCircuitBreakerSpec.OutlierDetection o = c.outlierDetection();
+          if (o != null) {
+            duration(e, p + ".outlierDetection.interval", o.interval());
+            duration(e, p + ".outlierDetection.baseEjectionTime", o.baseEjectionTime());
+            percent(e, p + ".outlierDetection.maxEjectionPercent", o.maxEjectionPercent());
+            MeshCircuitBreakerSpec.Detectors d = o.detectors();
+            if (d != null) {
+              consecutive(e, p + ".outlierDetection.detectors.totalFailures", d.totalFailures());
+              consecutive(
+                  e, p + ".outlierDetection.detectors.gatewayFailures", d.gatewayFailures());
+              consecutive(
+                  e,
+                  p + ".outlierDetection.detectors.localOriginFailures",
+                  d.localOriginFailures());
+              if (d.failurePercentage() != null) {
+                percent(
+                    e,
+                    p + ".outlierDetection.detectors.failurePercentage.threshold",
+                    d.failurePercentage().threshold());
+              }
+            }
+          }
+        };
     items(e, "spec.from", s.from(), FROM_MESH, conf);
     items(e, "spec.to", s.to(), TO_SERVICES, conf);
     rules(e, s.rules(), conf);
@@ -627,49 +743,57 @@ public final class Validators {
   private static void meshHealthCheck(Errors e, MeshHealthCheckSpec s) {
     topTargetRef(e, s.targetRef(), TOP_NO_ROUTE);
     atLeastOne(e, null, s.to(), null, "to");
-    items(e, "spec.to", s.to(), TO_SERVICES, (p, c) -> {
-      duration(e, p + ".interval", c.interval());
-      duration(e, p + ".timeout", c.timeout());
-      duration(e, p + ".initialJitter", c.initialJitter());
-      duration(e, p + ".intervalJitter", c.intervalJitter());
-      duration(e, p + ".noTrafficInterval", c.noTrafficInterval());
-      min(e, p + ".unhealthyThreshold", c.unhealthyThreshold(), 1);
-      min(e, p + ".healthyThreshold", c.healthyThreshold(), 1);
-      percent(e, p + ".intervalJitterPercent", c.intervalJitterPercent());
-      if (c.http() != null) {
-        if (c.http().path() != null && !c.http().path().startsWith("/")) {
-          e.add(p + ".http.path", quote(c.http().path()) + " (expected: a path starting with /)");
-        }
-        List<Integer> statuses = nullToEmpty(c.http().expectedStatuses());
-        for (int i = 0; i < statuses.size(); i++) {
-          status(e, p + ".http.expectedStatuses[" + i + "]", statuses.get(i));
-        }
-        headerModifier(e, p + ".http.requestHeadersToAdd", c.http().requestHeadersToAdd());
-      }
-    });
+    items(
+        e,
+        "spec.to",
+        s.to(),
+        TO_SERVICES,
+        (p, c) -> {
+          duration(e, p + ".interval", c.interval());
+          duration(e, p + ".timeout", c.timeout());
+          duration(e, p + ".initialJitter", c.initialJitter());
+          duration(e, p + ".intervalJitter", c.intervalJitter());
+          duration(e, p + ".noTrafficInterval", c.noTrafficInterval());
+          min(e, p + ".unhealthyThreshold", c.unhealthyThreshold(), 1);
+          min(e, p + ".healthyThreshold", c.healthyThreshold(), 1);
+          percent(e, p + ".intervalJitterPercent", c.intervalJitterPercent());
+          if (c.http() != null) {
+            if (c.http().path() != null && !c.http().path().startsWith("/")) {
+              e.add(
+                  p + ".http.path", quote(c.http().path()) + " (expected: a path starting with /)");
+            }
+            List<Integer> statuses = nullToEmpty(c.http().expectedStatuses());
+            for (int i = 0; i < statuses.size(); i++) {
+              status(e, p + ".http.expectedStatuses[" + i + "]", statuses.get(i));
+            }
+            headerModifier(e, p + ".http.requestHeadersToAdd", c.http().requestHeadersToAdd());
+          }
+        });
   }
 
   private static void meshRateLimit(Errors e, MeshRateLimitSpec s) {
     topTargetRef(e, s.targetRef(), TOP_ALL);
     atLeastOne(e, s.from(), s.to(), s.rules(), "from, to, rules");
-    BiConsumer<String, MeshRateLimitSpec.Conf> conf = (p, c) -> {
-      if (c.local() == null) {
-        e.add(p + ".local", "missing (expected: local http or tcp rate limit)");
-        return;
-      }
-      MeshRateLimitSpec.Http http = c.local().http();
-      if (http != null && !Boolean.TRUE.equals(http.disabled())) {
-        rate(e, p + ".local.http.requestRate", http.requestRate());
-        if (http.onRateLimit() != null) {
-          status(e, p + ".local.http.onRateLimit.status", http.onRateLimit().status());
-          headerModifier(e, p + ".local.http.onRateLimit.headers", http.onRateLimit().headers());
-        }
-      }
-      MeshRateLimitSpec.Tcp tcp = c.local().tcp();
-      if (tcp != null && !Boolean.TRUE.equals(tcp.disabled())) {
-        rate(e, p + ".local.tcp.connectionRate", tcp.connectionRate());
-      }
-    };
+    BiConsumer<String, MeshRateLimitSpec.Conf> conf =
+        (p, c) -> {
+          if (c.local() == null) {
+            e.add(p + ".local", "missing (expected: local http or tcp rate limit)");
+            return;
+          }
+          MeshRateLimitSpec.Http http = c.local().http();
+          if (http != null && !Boolean.TRUE.equals(http.disabled())) {
+            rate(e, p + ".local.http.requestRate", http.requestRate());
+            if (http.onRateLimit() != null) {
+              status(e, p + ".local.http.onRateLimit.status", http.onRateLimit().status());
+              headerModifier(
+                  e, p + ".local.http.onRateLimit.headers", http.onRateLimit().headers());
+            }
+          }
+          MeshRateLimitSpec.Tcp tcp = c.local().tcp();
+          if (tcp != null && !Boolean.TRUE.equals(tcp.disabled())) {
+            rate(e, p + ".local.tcp.connectionRate", tcp.connectionRate());
+          }
+        };
     items(e, "spec.from", s.from(), FROM_MESH, conf);
     items(e, "spec.to", s.to(), FROM_MESH, conf);
     rules(e, s.rules(), conf);
@@ -698,64 +822,75 @@ public final class Validators {
   private static void meshFaultInjection(Errors e, MeshFaultInjectionSpec s) {
     topTargetRef(e, s.targetRef(), TOP_NO_ROUTE);
     atLeastOne(e, s.from(), s.to(), null, "from, to");
-    BiConsumer<String, MeshFaultInjectionSpec.Conf> conf = (p, c) -> {
-      List<MeshFaultInjectionSpec.Http> http = nullToEmpty(c.http());
-      for (int i = 0; i < http.size(); i++) {
-        String hp = p + ".http[" + i + "]";
-        MeshFaultInjectionSpec.Http h = http.get(i);
-        if (h.abort() != null) {
-          if (h.abort().httpStatus() == null) {
-            e.add(hp + ".abort.httpStatus", "missing (expected: 100..599)");
+    BiConsumer<String, MeshFaultInjectionSpec.Conf> conf =
+        (p, c) -> {
+          List<MeshFaultInjectionSpec.Http> http = nullToEmpty(c.http());
+          for (int i = 0; i < http.size(); i++) {
+            String hp = p + ".http[" + i + "]";
+            MeshFaultInjectionSpec.Http h = http.get(i);
+            if (h.abort() != null) {
+              if (h.abort().httpStatus() == null) {
+                e.add(hp + ".abort.httpStatus", "missing (expected: 100..599)");
+              }
+              status(e, hp + ".abort.httpStatus", h.abort().httpStatus());
+              percentage(e, hp + ".abort.percentage", h.abort().percentage());
+            }
+            if (h.delay() != null) {
+              if (h.delay().value() == null) {
+                e.add(hp + ".delay.value", "missing (expected: " + Durations.EXPECTED + ")");
+              }
+              duration(e, hp + ".delay.value", h.delay().value());
+              percentage(e, hp + ".delay.percentage", h.delay().percentage());
+            }
+            if (h.responseBandwidth() != null) {
+              String limit = h.responseBandwidth().limit();
+              if (limit == null || !limit.matches("\\d+(kbps|Mbps|Gbps)")) {
+                e.add(
+                    hp + ".responseBandwidth.limit",
+                    describe(limit) + " (expected: bandwidth like 10kbps, 5Mbps)");
+              }
+              percentage(
+                  e, hp + ".responseBandwidth.percentage", h.responseBandwidth().percentage());
+            }
           }
-          status(e, hp + ".abort.httpStatus", h.abort().httpStatus());
-          percentage(e, hp + ".abort.percentage", h.abort().percentage());
-        }
-        if (h.delay() != null) {
-          if (h.delay().value() == null) {
-            e.add(hp + ".delay.value", "missing (expected: " + Durations.EXPECTED + ")");
-          }
-          duration(e, hp + ".delay.value", h.delay().value());
-          percentage(e, hp + ".delay.percentage", h.delay().percentage());
-        }
-        if (h.responseBandwidth() != null) {
-          String limit = h.responseBandwidth().limit();
-          if (limit == null || !limit.matches("\\d+(kbps|Mbps|Gbps)")) {
-            e.add(hp + ".responseBandwidth.limit", describe(limit) + " (expected: bandwidth like 10kbps, 5Mbps)");
-          }
-          percentage(e, hp + ".responseBandwidth.percentage", h.responseBandwidth().percentage());
-        }
-      }
-    };
-    items(e, "spec.from", s.from(), EnumSet.of(Mesh, MeshSubset, MeshService, MeshServiceSubset), conf);
+        };
+    items(
+        e,
+        "spec.from",
+        s.from(),
+        EnumSet.of(Mesh, MeshSubset, MeshService, MeshServiceSubset),
+        conf);
     items(e, "spec.to", s.to(), EnumSet.of(Mesh, MeshService), conf);
   }
 
   private static void meshAccessLog(Errors e, MeshAccessLogSpec s) {
     topTargetRef(e, s.targetRef(), TOP_NO_ROUTE);
     atLeastOne(e, s.from(), s.to(), s.rules(), "from, to, rules");
-    BiConsumer<String, MeshAccessLogSpec.Conf> conf = (p, c) -> {
-      List<MeshAccessLogSpec.Backend> backends = nullToEmpty(c.backends());
-      for (int i = 0; i < backends.size(); i++) {
-        String bp = p + ".backends[" + i + "]";
-        MeshAccessLogSpec.Backend b = backends.get(i);
-        int n = count(b.file(), b.tcp(), b.openTelemetry());
-        if (n != 1) {
-          e.add(bp, n + " backends (expected: exactly one of file, tcp, openTelemetry)");
-          continue;
-        }
-        if (b.file() != null) {
-          required(e, bp + ".file.path", b.file().path(), "a file path");
-          format(e, bp + ".file.format", b.file().format());
-        }
-        if (b.tcp() != null) {
-          required(e, bp + ".tcp.address", b.tcp().address(), "host:port");
-          format(e, bp + ".tcp.format", b.tcp().format());
-        }
-        if (b.openTelemetry() != null) {
-          required(e, bp + ".openTelemetry.endpoint", b.openTelemetry().endpoint(), "host:port");
-        }
-      }
-    };
+    BiConsumer<String, MeshAccessLogSpec.Conf> conf =
+        (p, c) -> {
+          List<MeshAccessLogSpec.Backend> backends = nullToEmpty(c.backends());
+          for (int i = 0; i < backends.size(); i++) {
+            String bp = p + ".backends[" + i + "]";
+            MeshAccessLogSpec.Backend b = backends.get(i);
+            int n = count(b.file(), b.tcp(), b.openTelemetry());
+            if (n != 1) {
+              e.add(bp, n + " backends (expected: exactly one of file, tcp, openTelemetry)");
+              continue;
+            }
+            if (b.file() != null) {
+              required(e, bp + ".file.path", b.file().path(), "a file path");
+              format(e, bp + ".file.format", b.file().format());
+            }
+            if (b.tcp() != null) {
+              required(e, bp + ".tcp.address", b.tcp().address(), "host:port");
+              format(e, bp + ".tcp.format", b.tcp().format());
+            }
+            if (b.openTelemetry() != null) {
+              required(
+                  e, bp + ".openTelemetry.endpoint", b.openTelemetry().endpoint(), "host:port");
+            }
+          }
+        };
     items(e, "spec.from", s.from(), FROM_MESH, conf);
     items(e, "spec.to", s.to(), TO_SERVICES, conf);
     rules(e, s.rules(), conf);
@@ -782,12 +917,17 @@ public final class Validators {
     for (int i = 0; i < to.size(); i++) {
       String p = "spec.to[" + i + "]";
       MeshHttpRouteSpec.To t = to.get(i);
-      targetRef(e, p + ".targetRef", t.targetRef(), TO_SERVICES, true);
+      // on a builtin gateway the route's destinations come from backendRefs: Kuma allows only Mesh
+      // here
+      boolean onGateway = s.targetRef() != null && s.targetRef().kind() == MeshGateway;
+      targetRef(
+          e, p + ".targetRef", t.targetRef(), onGateway ? EnumSet.of(Mesh) : TO_SERVICES, true);
       List<String> hostnames = nullToEmpty(t.hostnames());
       for (int h = 0; h < hostnames.size(); h++) {
         if (hostnames.get(h) == null || !WILDCARD_HOST.matcher(hostnames.get(h)).matches()) {
-          e.add(p + ".hostnames[" + h + "]", describe(hostnames.get(h))
-              + " (expected: a DNS name, optionally starting with *.)");
+          e.add(
+              p + ".hostnames[" + h + "]",
+              describe(hostnames.get(h)) + " (expected: a DNS name, optionally starting with *.)");
         }
       }
       List<MeshHttpRouteSpec.Rule> rules = nullToEmpty(t.rules());
@@ -808,7 +948,8 @@ public final class Validators {
       if (match.path() != null) {
         String value = match.path().value();
         if (match.path().type() == null) {
-          e.add(mp + ".path.type", "missing (expected: one of Exact, PathPrefix, RegularExpression)");
+          e.add(
+              mp + ".path.type", "missing (expected: one of Exact, PathPrefix, RegularExpression)");
         }
         if (value == null || value.isEmpty()) {
           e.add(mp + ".path.value", "missing (expected: a path)");
@@ -816,7 +957,8 @@ public final class Validators {
             && !value.startsWith("/")) {
           e.add(mp + ".path.value", quote(value) + " (expected: a path starting with /)");
         } else if (match.path().type() == MeshHttpRouteSpec.PathMatchType.PathPrefix
-            && value.length() > 1 && value.endsWith("/")) {
+            && value.length() > 1
+            && value.endsWith("/")) {
           e.add(mp + ".path.value", quote(value) + " (expected: a prefix without trailing /)");
         }
       }
@@ -836,21 +978,27 @@ public final class Validators {
       String fp = p + ".default.filters[" + f + "]";
       MeshHttpRouteSpec.Filter filter = filters.get(f);
       if (filter.type() == null) {
-        e.add(fp + ".type", "missing (expected: one of RequestHeaderModifier, ResponseHeaderModifier, "
-            + "RequestRedirect, URLRewrite, RequestMirror)");
+        e.add(
+            fp + ".type",
+            "missing (expected: one of RequestHeaderModifier, ResponseHeaderModifier, "
+                + "RequestRedirect, URLRewrite, RequestMirror)");
         continue;
       }
-      Object body = switch (filter.type()) {
-        case RequestHeaderModifier -> filter.requestHeaderModifier();
-        case ResponseHeaderModifier -> filter.responseHeaderModifier();
-        case RequestRedirect -> filter.requestRedirect();
-        case URLRewrite -> filter.urlRewrite();
-        case RequestMirror -> filter.requestMirror();
-      };
-      String field = switch (filter.type()) {
-        case URLRewrite -> "urlRewrite";
-        default -> Character.toLowerCase(filter.type().name().charAt(0)) + filter.type().name().substring(1);
-      };
+      Object body =
+          switch (filter.type()) {
+            case RequestHeaderModifier -> filter.requestHeaderModifier();
+            case ResponseHeaderModifier -> filter.responseHeaderModifier();
+            case RequestRedirect -> filter.requestRedirect();
+            case URLRewrite -> filter.urlRewrite();
+            case RequestMirror -> filter.requestMirror();
+          };
+      String field =
+          switch (filter.type()) {
+            case URLRewrite -> "urlRewrite";
+            default ->
+                Character.toLowerCase(filter.type().name().charAt(0))
+                    + filter.type().name().substring(1);
+          };
       if (body == null) {
         e.add(fp + "." + field, "missing (expected: " + field + " for type " + filter.type() + ")");
       }
@@ -868,7 +1016,13 @@ public final class Validators {
     }
     for (int i = 0; i < to.size(); i++) {
       String p = "spec.to[" + i + "]";
-      targetRef(e, p + ".targetRef", to.get(i).targetRef(), TO_SERVICES, true);
+      boolean onGateway = s.targetRef() != null && s.targetRef().kind() == MeshGateway;
+      targetRef(
+          e,
+          p + ".targetRef",
+          to.get(i).targetRef(),
+          onGateway ? EnumSet.of(Mesh) : TO_SERVICES,
+          true);
       List<MeshTcpRouteSpec.Rule> rules = nullToEmpty(to.get(i).rules());
       if (rules.size() != 1) {
         e.add(p + ".rules", rules.size() + " rules (expected: exactly one rule)");
@@ -876,7 +1030,9 @@ public final class Validators {
       for (int r = 0; r < rules.size(); r++) {
         MeshTcpRouteSpec.Conf conf = rules.get(r).conf();
         if (conf == null || conf.backendRefs() == null || conf.backendRefs().isEmpty()) {
-          e.add(p + ".rules[" + r + "].default.backendRefs", "missing (expected: at least one backendRef)");
+          e.add(
+              p + ".rules[" + r + "].default.backendRefs",
+              "missing (expected: at least one backendRef)");
         } else {
           backendRefs(e, p + ".rules[" + r + "].default.backendRefs", conf.backendRefs());
         }
@@ -890,12 +1046,18 @@ public final class Validators {
       BackendRef ref = list.get(i);
       String bp = p + "[" + i + "]";
       if (ref.kind() == null) {
-        e.add(bp + ".kind", "missing (expected: one of MeshService, MeshServiceSubset, MeshExternalService, "
-            + "MeshMultiZoneService)");
-      } else if (!EnumSet.of(MeshService, MeshServiceSubset, MeshExternalService, MeshMultiZoneService)
+        e.add(
+            bp + ".kind",
+            "missing (expected: one of MeshService, MeshServiceSubset, MeshExternalService, "
+                + "MeshMultiZoneService)");
+      } else if (!EnumSet.of(
+              MeshService, MeshServiceSubset, MeshExternalService, MeshMultiZoneService)
           .contains(ref.kind())) {
-        e.add(bp + ".kind", ref.kind() + " (expected: one of MeshService, MeshServiceSubset, "
-            + "MeshExternalService, MeshMultiZoneService)");
+        e.add(
+            bp + ".kind",
+            ref.kind()
+                + " (expected: one of MeshService, MeshServiceSubset, "
+                + "MeshExternalService, MeshMultiZoneService)");
       } else if ((ref.name() == null || ref.name().isEmpty()) && ref.labels() == null) {
         e.add(bp + ".name", "missing (expected: name for kind " + ref.kind() + ")");
       }
@@ -915,11 +1077,17 @@ public final class Validators {
       for (int i = 0; i < keyNames.size(); i++) {
         String k = keyNames.get(i);
         if (k == null || !k.matches("[A-Za-z0-9_.-]+")) {
-          e.add("spec.default.keyNames[" + i + "]", describe(k) + " (expected: a header or parameter name)");
+          e.add(
+              "spec.default.keyNames[" + i + "]",
+              describe(k) + " (expected: a header or parameter name)");
         }
       }
-      if (!conf.effectiveKeyInHeader() && !conf.effectiveKeyInQuery() && !conf.effectiveKeyInBody()) {
-        e.add("spec.default", "no key location (expected: one of keyInHeader, keyInQuery, keyInBody true)");
+      if (!conf.effectiveKeyInHeader()
+          && !conf.effectiveKeyInQuery()
+          && !conf.effectiveKeyInBody()) {
+        e.add(
+            "spec.default",
+            "no key location (expected: one of keyInHeader, keyInQuery, keyInBody true)");
       }
     }
     List<MeshGatewayKeyAuthSpec.Consumer> consumers = nullToEmpty(s.consumers());
@@ -940,7 +1108,10 @@ public final class Validators {
         MeshGatewayKeyAuthSpec.Key key = keys.get(k);
         String kp = p + ".keys[" + k + "]";
         if (count(key.secret(), key.sha256()) != 1) {
-          e.add(kp, count(key.secret(), key.sha256()) + " sources (expected: exactly one of secret, sha256)");
+          e.add(
+              kp,
+              count(key.secret(), key.sha256())
+                  + " sources (expected: exactly one of secret, sha256)");
         } else if (key.sha256() != null && !SHA256.matcher(key.sha256()).matches()) {
           // never echo: it may be a plain key pasted by mistake
           e.add(kp + ".sha256", "not a SHA-256 digest (expected: 64 lowercase hex digits)");
@@ -950,7 +1121,9 @@ public final class Validators {
       }
     }
     if (conf != null && conf.anonymous() != null && !usernames.contains(conf.anonymous())) {
-      e.add("spec.default.anonymous", quote(conf.anonymous()) + " (expected: the username of a consumer)");
+      e.add(
+          "spec.default.anonymous",
+          quote(conf.anonymous()) + " (expected: the username of a consumer)");
     }
   }
 
@@ -960,7 +1133,8 @@ public final class Validators {
     targetRef(e, "spec.targetRef", ref, allowed, false);
   }
 
-  private static void targetRef(Errors e, String p, TargetRef ref, Set<TargetRef.Kind> allowed, boolean required) {
+  private static void targetRef(
+      Errors e, String p, TargetRef ref, Set<TargetRef.Kind> allowed, boolean required) {
     if (ref == null) {
       if (required) {
         e.add(p, "missing (expected: a targetRef with kind " + kinds(allowed) + ")");
@@ -1000,7 +1174,7 @@ public final class Validators {
           requiredName(e, p, ref);
         }
       }
-      case Dataplane -> { }
+      case Dataplane -> {}
     }
   }
 
@@ -1016,11 +1190,17 @@ public final class Validators {
 
   private static void atLeastOne(Errors e, List<?> from, List<?> to, List<?> rules, String names) {
     if (isEmpty(from) && isEmpty(to) && isEmpty(rules)) {
-      e.add("spec", "no " + names.replace(", ", "/") + " entries (expected: at least one of " + names + ")");
+      e.add(
+          "spec",
+          "no " + names.replace(", ", "/") + " entries (expected: at least one of " + names + ")");
     }
   }
 
-  private static <D> void items(Errors e, String p, List<PolicyItem<D>> items, Set<TargetRef.Kind> allowed,
+  private static <D> void items(
+      Errors e,
+      String p,
+      List<PolicyItem<D>> items,
+      Set<TargetRef.Kind> allowed,
       BiConsumer<String, D> conf) {
     List<PolicyItem<D>> list = nullToEmpty(items);
     for (int i = 0; i < list.size(); i++) {
@@ -1058,9 +1238,13 @@ public final class Validators {
       if (m.name() == null || m.name().isEmpty()) {
         e.add(p + "[" + i + "].name", "missing (expected: a header name)");
       }
-      boolean valueless = m.type() == HttpHeaderMatch.MatchType.Present || m.type() == HttpHeaderMatch.MatchType.Absent;
+      boolean valueless =
+          m.type() == HttpHeaderMatch.MatchType.Present
+              || m.type() == HttpHeaderMatch.MatchType.Absent;
       if (!valueless && m.value() == null) {
-        e.add(p + "[" + i + "].value", "missing (expected: a value for type " + (m.type() == null ? "Exact" : m.type()) + ")");
+        e.add(
+            p + "[" + i + "].value",
+            "missing (expected: a value for type " + (m.type() == null ? "Exact" : m.type()) + ")");
       }
     }
   }

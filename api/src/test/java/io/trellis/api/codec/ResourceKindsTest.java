@@ -18,16 +18,28 @@ class ResourceKindsTest {
   private static final ResourceCodec CODEC = new ResourceCodec();
 
   static Stream<Arguments> documents() {
-    return Arrays.stream(ResourceType.values()).flatMap(type -> Stream.of("universal", "kubernetes")
-        .map(form -> Arguments.of(type.kumaName() + " (" + form + ")", type, form,
-            "kinds/" + type.kumaName() + "." + form + ".yaml")));
+    return Arrays.stream(ResourceType.values())
+        .flatMap(
+            type ->
+                Stream.of("universal", "kubernetes")
+                    .map(
+                        form ->
+                            Arguments.of(
+                                type.kumaName() + " (" + form + ")",
+                                type,
+                                form,
+                                "kinds/" + type.kumaName() + "." + form + ".yaml")));
   }
 
   @Test
   void everyKindHasBothForms() {
     for (ResourceType type : ResourceType.values()) {
-      assertThat(TestFiles.exists("kinds/" + type.kumaName() + ".universal.yaml")).as(type.kumaName()).isTrue();
-      assertThat(TestFiles.exists("kinds/" + type.kumaName() + ".kubernetes.yaml")).as(type.kumaName()).isTrue();
+      assertThat(TestFiles.exists("kinds/" + type.kumaName() + ".universal.yaml"))
+          .as(type.kumaName())
+          .isTrue();
+      assertThat(TestFiles.exists("kinds/" + type.kumaName() + ".kubernetes.yaml"))
+          .as(type.kumaName())
+          .isTrue();
     }
   }
 
@@ -49,19 +61,29 @@ class ResourceKindsTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("documents")
-  void roundTripsInItsOwnFormAsYamlAndJson(String name, ResourceType type, String form, String file) {
-    Resource first = form.equals("universal")
-        ? CODEC.readUniversal(TestFiles.read(file)) : CODEC.readKubernetes(TestFiles.read(file));
+  void roundTripsInItsOwnFormAsYamlAndJson(
+      String name, ResourceType type, String form, String file) {
+    Resource first =
+        form.equals("universal")
+            ? CODEC.readUniversal(TestFiles.read(file))
+            : CODEC.readKubernetes(TestFiles.read(file));
 
-    String yaml = form.equals("universal") ? CODEC.writeUniversalYaml(first) : CODEC.writeKubernetesYaml(first, "ns");
+    String yaml =
+        form.equals("universal")
+            ? CODEC.writeUniversalYaml(first)
+            : CODEC.writeKubernetesYaml(first, "ns");
     Resource second = CODEC.read(yaml);
     assertThat(second).isEqualTo(first);
-    String again = form.equals("universal")
-        ? CODEC.writeUniversalYaml(second) : CODEC.writeKubernetesYaml(second, "ns");
+    String again =
+        form.equals("universal")
+            ? CODEC.writeUniversalYaml(second)
+            : CODEC.writeKubernetesYaml(second, "ns");
     assertThat(again).isEqualTo(yaml);
 
-    String json = form.equals("universal")
-        ? CODEC.writeUniversalJson(first) : CODEC.writeKubernetesJson(first, "ns");
+    String json =
+        form.equals("universal")
+            ? CODEC.writeUniversalJson(first)
+            : CODEC.writeKubernetesJson(first, "ns");
     assertThat(CODEC.read(json)).isEqualTo(first);
   }
 
@@ -70,9 +92,10 @@ class ResourceKindsTest {
   void convertsToTheOtherFormAndBack(String name, ResourceType type, String form, String file) {
     Resource original = CODEC.read(TestFiles.read(file));
 
-    Resource viaOther = form.equals("universal")
-        ? CODEC.readKubernetes(CODEC.writeKubernetesYaml(original, "kuma-system"))
-        : CODEC.readUniversal(CODEC.writeUniversalYaml(original));
+    Resource viaOther =
+        form.equals("universal")
+            ? CODEC.readKubernetes(CODEC.writeKubernetesYaml(original, "kuma-system"))
+            : CODEC.readUniversal(CODEC.writeUniversalYaml(original));
 
     assertThat(viaOther).isEqualTo(original);
   }
@@ -96,14 +119,20 @@ class ResourceKindsTest {
 
     // same tree as the input, modulo the namespace we pass and key order
     var input = CODEC.parse(text);
-    var output = form.equals("universal") ? CODEC.toUniversalNode(resource)
-        : CODEC.toKubernetesNode(resource, input.path("metadata").path("namespace").textValue());
+    var output =
+        form.equals("universal")
+            ? CODEC.toUniversalNode(resource)
+            : CODEC.toKubernetesNode(
+                resource, input.path("metadata").path("namespace").textValue());
     assertThat(normalize(output)).isEqualTo(normalize(input));
   }
 
-  private static com.fasterxml.jackson.databind.JsonNode normalize(com.fasterxml.jackson.databind.JsonNode node) {
+  private static com.fasterxml.jackson.databind.JsonNode normalize(
+      com.fasterxml.jackson.databind.JsonNode node) {
     // numbers written as strings in YAML tags etc. compare as text
-    return new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(
-        new com.fasterxml.jackson.databind.ObjectMapper().convertValue(node, java.util.TreeMap.class));
+    return new com.fasterxml.jackson.databind.ObjectMapper()
+        .valueToTree(
+            new com.fasterxml.jackson.databind.ObjectMapper()
+                .convertValue(node, java.util.TreeMap.class));
   }
 }

@@ -18,15 +18,24 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The table in {@code src/test/resources/invalid/cases.yaml}: each input and the exact errors it produces. */
+/**
+ * The table in {@code src/test/resources/invalid/cases.yaml}: each input and the exact errors it
+ * produces.
+ */
 class InvalidResourcesTest {
   private static final ResourceCodec CODEC = new ResourceCodec();
 
   static Stream<Arguments> cases() {
     JsonNode cases = CODEC.parse(TestFiles.read("invalid/cases.yaml"));
-    return StreamSupport.stream(cases.spliterator(), false).map(c -> Arguments.of(
-        c.get("name").asText(), c.get("input").asText(),
-        StreamSupport.stream(c.get("errors").spliterator(), false).map(JsonNode::asText).toList()));
+    return StreamSupport.stream(cases.spliterator(), false)
+        .map(
+            c ->
+                Arguments.of(
+                    c.get("name").asText(),
+                    c.get("input").asText(),
+                    StreamSupport.stream(c.get("errors").spliterator(), false)
+                        .map(JsonNode::asText)
+                        .toList()));
   }
 
   /** Reading plus validation, as a service would do it: every message, never another exception. */
@@ -48,10 +57,13 @@ class InvalidResourcesTest {
   @Test
   void everyKindHasAtLeastThreeInvalidCases() {
     Map<ResourceType, Integer> counts = new EnumMap<>(ResourceType.class);
-    cases().forEach(a -> {
-      String name = (String) a.get()[0];
-      ResourceType.fromName(name.substring(0, name.indexOf(':'))).ifPresent(t -> counts.merge(t, 1, Integer::sum));
-    });
+    cases()
+        .forEach(
+            a -> {
+              String name = (String) a.get()[0];
+              ResourceType.fromName(name.substring(0, name.indexOf(':')))
+                  .ifPresent(t -> counts.merge(t, 1, Integer::sum));
+            });
     List<String> missing = new ArrayList<>();
     for (ResourceType type : ResourceType.values()) {
       if (counts.getOrDefault(type, 0) < 3) {
