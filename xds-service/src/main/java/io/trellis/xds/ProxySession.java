@@ -1,0 +1,271 @@
+package io.trellis.xds;
+
+import io.envoyproxy.controlplane.cache.v3.SimpleCache;
+import io.envoyproxy.controlplane.cache.v3.Snapshot;
+import io.trellis.api.codec.ResourceCodec;
+import io.trellis.api.policy.v1.InboundView;
+import io.trellis.api.policy.v1.ProxyView;
+import io.trellis.xds.identity.IdentityIssuer;
+import io.trellis.xds.identity.TrustBundles;
+import io.trellis.xds.translate.ProxyInput;
+import io.trellis.xds.translate.ProxyTranslator;
+import io.trellis.xds.translate.SecretTranslator;
+import io.trellis.xds.translate.XdsResources;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
+
+/**
+ * One connected proxy: its view watch, its identity certificate and the snapshot built from both. A
+ * snapshot is set only when everything it needs is present (a view, and with mTLS a signed identity and
+ * the trust bundle), so a proxy never gets an empty or partial config; until then its watches simply wait.
+ */
+final class ProxySession {
+  private static final Logger LOG = Logger.getLogger(ProxySession.class);
+
+  private final ProxyRef ref;
+  private final ProxyInput.ClientKind kind;
+  private final SimpleCache<String> cache;
+  private final IdentityIssuer issuer;
+  private final TrustBundles trustBundles;
+  private final ScheduledExecutorService scheduler;
+  private final ResourceCodec codec;
+  private final ProxySessions.Metrics metrics;
+  private final ProxyViewWatcher watcher;
+  private final java.util.function.BooleanSupplier stillOwner;
+
+  private ProxyView view;
+  private IdentityIssuer.Issued issued;
+  private Map<String, List<String>> identityTags;
+  private String roots;
+  private Runnable trustSubscription;
+  private ScheduledFuture<?> renewal;
+  private boolean issuing;
+  private long issueBackoffMs = 200;
+  private boolean closed;
+
+  ProxySession(ProxyRef ref, ProxyInput.ClientKind kind, SimpleCache<String> cache, Upstreams upstreams,
+      IdentityIssuer issuer, TrustBundles trustBundles, ScheduledExecutorService scheduler, ResourceCodec codec,
+      ProxySessions.Metrics metrics, java.util.function.BooleanSupplier stillOwner) {
+    this.ref = ref;
+    this.stillOwner = stillOwner;
+    this.kind = kind;
+    this.cache = cache;
+    this.issuer = issuer;
+    this.trustBundles = trustBundles;
+    this.scheduler = scheduler;
+    this.codec = codec;
+    this.metrics = metrics;
+    this.watcher = new ProxyViewWatcher(upstreams, ref, this::onView, scheduler);
+  }
+
+  void start() {
+    watcher.start();
+  }
+
+  synchronized void onView(ProxyView next) {
+    if (closed) {
+      return;
+    }
+    if (next.getDeleted()) {
+      // Keep serving the last config: the Dataplane may be re-created, and an empty snapshot would
+      // tear the proxy's listeners down while its pod is still draining.
+      LOG.infof("proxy %s: Dataplane deleted, keeping its last config", ref);
+      return;
+    }
+    if (view != null && view.getRevision().equals(next.getRevision()) && !next.getRevision().isEmpty()) {
+      return;
+    }
+    view = next;
+    if (next.getMtlsEnabled()) {
+      if (trustSubscription == null) {
+        trustSubscription = trustBundles.subscribe(ref.mesh(), this::onTrustBundle);
+      }
+      Map<String, List<String>> tags = identityTags(next);
+      if (issued == null || !tags.equals(identityTags)) {
+        identityTags = tags;
+        issued = null;
+        requestIdentity();
+      }
+    }
+    rebuild();
+  }
+
+  private synchronized void onTrustBundle(String pem) {
+    if (!pem.equals(roots)) {
+      roots = pem;
+      rebuild();
+    }
+  }
+
+  private void requestIdentity() {
+    if (issuing || closed) {
+      return;
+    }
+    issuing = true;
+    Map<String, List<String>> tags = identityTags;
+    scheduler.execute(() -> {
+      try {
+        IdentityIssuer.Issued i = issuer.issue(ref.mesh(), tags);
+        synchronized (this) {
+          issuing = false;
+          issueBackoffMs = 200;
+          if (closed) {
+            return;
+          }
+          if (!tags.equals(identityTags)) {
+            requestIdentity();
+            return;
+          }
+          issued = i;
+          scheduleRenewal(i.renewAt());
+          rebuild();
+        }
+      } catch (RuntimeException e) {
+        long delay;
+        synchronized (this) {
+          issuing = false;
+          delay = issueBackoffMs;
+          issueBackoffMs = Math.min(30_000, issueBackoffMs * 2);
+        }
+        LOG.warnf("proxy %s: certificate signing failed (%s), retrying in %d ms", ref, e.getMessage(), delay);
+        scheduler.schedule(() -> {
+          synchronized (this) {
+            requestIdentity();
+          }
+        }, delay, TimeUnit.MILLISECONDS);
+      }
+    });
+  }
+
+  private void scheduleRenewal(Instant at) {
+    if (renewal != null) {
+      renewal.cancel(false);
+    }
+    long delay = Math.max(0, Duration.between(Instant.now(), at).toMillis());
+    // The old certificate keeps being served until the new one is signed.
+    renewal = scheduler.schedule(() -> {
+      synchronized (this) {
+        requestIdentity();
+      }
+    }, delay, TimeUnit.MILLISECONDS);
+  }
+
+  private void rebuild() {
+    if (closed || view == null) {
+      return;
+    }
+    SecretTranslator.Identity identity = null;
+    if (view.getMtlsEnabled()) {
+      if (issued == null) {
+        return;
+      }
+      identity = issued.identity();
+      if (roots != null) {
+        identity = new SecretTranslator.Identity(identity.certChainPem(), identity.privateKeyPem(), roots);
+      }
+    }
+    XdsResources resources;
+    try {
+      resources = ProxyTranslator.translate(ProxyInput.of(view, kind, codec), identity);
+    } catch (RuntimeException e) {
+      metrics.translationFailed();
+      LOG.errorf("proxy %s: view %d not translatable, keeping the previous config: %s", ref, view.getVersion(), e.getMessage());
+      return;
+    }
+    cache.setSnapshot(ref.nodeId(), snapshot(intern(resources)));
+    metrics.snapshotSet();
+  }
+
+  /**
+   * Clusters, endpoints and routes of a service are usually identical across the proxies that reach it:
+   * one shared instance each keeps heap per proxy small and lets the serializer cache hit by identity too.
+   */
+  private static final com.google.common.collect.Interner<com.google.protobuf.Message> SHARED =
+      com.google.common.collect.Interners.newWeakInterner();
+
+  @SuppressWarnings("unchecked")
+  private static <T extends com.google.protobuf.Message> List<T> intern(List<T> messages) {
+    return messages.stream().map(m -> (T) SHARED.intern(m)).toList();
+  }
+
+  static XdsResources intern(XdsResources r) {
+    return new XdsResources(intern(r.listeners()), intern(r.routes()), intern(r.clusters()), intern(r.endpoints()),
+        r.secrets());
+  }
+
+  /** Per-type versions are content hashes, so an unchanged type is not resent when another changes. */
+  static Snapshot snapshot(XdsResources r) {
+    return Snapshot.create(
+        r.clusters(), version(r.clusters()),
+        r.endpoints(), version(r.endpoints()),
+        r.listeners(), version(r.listeners()),
+        r.routes(), version(r.routes()),
+        r.secrets(), version(r.secrets()));
+  }
+
+  private static String version(List<?> resources) {
+    return Integer.toHexString(resources.hashCode()) + "-" + resources.size();
+  }
+
+  /** Tags of every inbound, merged by key: the identity the certificate must carry. */
+  static Map<String, List<String>> identityTags(ProxyView view) {
+    Map<String, List<String>> tags = new TreeMap<>();
+    for (InboundView i : view.getInboundsList()) {
+      i.getTagsMap().forEach((k, v) -> {
+        List<String> values = tags.computeIfAbsent(k, x -> new ArrayList<>());
+        if (!values.contains(v)) {
+          values.add(v);
+        }
+      });
+    }
+    if (view.hasGateway()) {
+      try {
+        var dp = codec().readUniversal(view.getDataplaneJson()).spec(io.trellis.api.model.DataplaneSpec.class);
+        if (dp.networking() != null && dp.networking().gateway() != null && dp.networking().gateway().tags() != null) {
+          dp.networking().gateway().tags().forEach((k, v) -> tags.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
+        }
+      } catch (RuntimeException ignored) {
+        // translation reports the malformed Dataplane
+      }
+    }
+    tags.values().forEach(java.util.Collections::sort);
+    return tags;
+  }
+
+  private static ResourceCodec codec() {
+    return ProxySessions.CODEC;
+  }
+
+  synchronized void close() {
+    closed = true;
+    watcher.close();
+    if (trustSubscription != null) {
+      trustSubscription.run();
+    }
+    if (renewal != null) {
+      renewal.cancel(false);
+    }
+    clearSnapshot(0);
+  }
+
+  /**
+   * The cache refuses to drop a snapshot while the closing stream's watches are still registered; they go
+   * a moment later, so retry briefly. A new session for the same node cancels this by owning the node.
+   */
+  private void clearSnapshot(int attempt) {
+    if (!stillOwner.getAsBoolean()) {
+      return;
+    }
+    if (!cache.clearSnapshot(ref.nodeId()) && attempt < 10) {
+      scheduler.schedule(() -> clearSnapshot(attempt + 1), 500, TimeUnit.MILLISECONDS);
+    }
+  }
+}
