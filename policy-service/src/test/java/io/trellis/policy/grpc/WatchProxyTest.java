@@ -190,15 +190,21 @@ class WatchProxyTest {
 
     long before = hub.evaluations();
     // Straight to the store: five commits well inside one 50 ms debounce window.
+    long burstStart = System.nanoTime();
     for (int i = 1; i <= 5; i++) {
       store.put(codec.read(timeout("w2", "other-idle", "other", i + "s")), ResourceStore.ANY_VERSION);
     }
+    long burstMillis = (System.nanoTime() - burstStart) / 1_000_000;
     ProxyView changed = other.next();
     Thread.sleep(300);
     assertThat(changed.getInbounds(0).getRules(0).getRules(0).getConfJson()).contains("\"idleTimeout\"");
     assertThat(web.items).as("web-1 is not selected by the policy").isEmpty();
-    // One evaluation for the burst (two if it straddled a window), none for web-1.
-    assertThat(hub.evaluations() - before).isBetween(1L, 2L);
+    // One evaluation for the burst (two if it straddled a window), none for web-1. On a loaded
+    // machine the five commits may themselves take longer than one 50 ms window: allow one more
+    // evaluation per window the burst spanned, never more than one per commit.
+    long windows = burstMillis / 50;
+    assertThat(hub.evaluations() - before).as("evaluations for a burst of %d ms", burstMillis)
+        .isBetween(1L, Math.min(5L, 2L + windows));
     ProxyView last = other.items.isEmpty() ? changed : other.items.poll();
     assertThat(last.getInbounds(0).getRules(0).getRules(0).getConfJson()).contains("5s");
   }
