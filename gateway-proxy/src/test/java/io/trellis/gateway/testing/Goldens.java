@@ -166,4 +166,8 @@ public final class Goldens {
     });
     return set;
   }
+
+  public static Map<String, Listener> listeners(Xds.Set set) {
+    return set.listeners;
+  }
 }
