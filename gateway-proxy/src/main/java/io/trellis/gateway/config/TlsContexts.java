@@ -4,6 +4,7 @@ import io.netty.handler.codec.http2.Http2SecurityUtil;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
@@ -26,11 +27,20 @@ import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
- * Builds Netty {@link SslContext}s from SDS material with the JDK provider (netty-tcnative does not resolve
- * with this Netty version here).
+ * Builds Netty {@link SslContext}s from SDS material: BoringSSL (netty-tcnative) when its native library
+ * loads, the JDK provider otherwise ({@code -Dtrellis.tls.provider=jdk} forces it).
  */
 public final class TlsContexts {
   private TlsContexts() {}
+
+  private static final SslProvider PROVIDER =
+      !"jdk".equalsIgnoreCase(System.getProperty("trellis.tls.provider", "")) && OpenSsl.isAvailable()
+          ? SslProvider.OPENSSL : SslProvider.JDK;
+
+  /** The TLS implementation in use, for the startup log and /config_dump. */
+  public static SslProvider provider() {
+    return PROVIDER;
+  }
 
   /** A private key and its certificate chain, leaf first. */
   public record KeyCert(PrivateKey key, List<X509Certificate> chain) {}
@@ -51,7 +61,7 @@ public final class TlsContexts {
       }
       KeyManagerFactory kmf = KeyManagerFactory.getInstance("NewSunX509");
       kmf.init(ks, pw);
-      SslContextBuilder b = SslContextBuilder.forServer(kmf).sslProvider(SslProvider.JDK)
+      SslContextBuilder b = SslContextBuilder.forServer(kmf).sslProvider(PROVIDER)
           .protocols(protocols);
       if (clientCa != null) {
         b.trustManager(new SanCheckingTrustManager(pkix(clientCa), null)).clientAuth(ClientAuth.REQUIRE);
@@ -76,7 +86,7 @@ public final class TlsContexts {
    */
   public static SslContext client(KeyCert cert, List<X509Certificate> ca, Predicate<String> sanMatch) {
     try {
-      SslContextBuilder b = SslContextBuilder.forClient().sslProvider(SslProvider.JDK)
+      SslContextBuilder b = SslContextBuilder.forClient().sslProvider(PROVIDER)
           .protocols("TLSv1.3", "TLSv1.2")
           .trustManager(new SanCheckingTrustManager(pkix(ca), sanMatch));
       if (cert != null) {
