@@ -8,7 +8,7 @@
 # Needs: apt-get install -y nginx haproxy wrk openssl python3.
 # Copy of ../../../shared/bench/peers/run.sh with Trellis gateway-proxy as extra cases (gw, gw_apikey, gw_tls_ec,
 # gw_sni_passthrough) on ports 9081/9083/9443/9446, same worker threads as the peers (PROXY_WORKERS).
-# Build first: ./mvnw -B -q -o -pl gateway-proxy test-compile dependency:build-classpath -Dmdep.outputFile=gateway-proxy/target/cp.txt -Dmdep.includeScope=test
+# Build first: ./mvnw -B -q -o -pl gateway-proxy test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
 set -u
 B=$(cd "$(dirname "$0")/../../../shared/bench/peers" 2>/dev/null && pwd || echo /work/shared/bench/peers); ROOT=$(cd "$(dirname "$0")/../.." && pwd); R=${RUN_DIR:-$(mktemp -d)}
 TAG=${1:-default}; RESULTS=${RESULTS:-$PWD/bench-results}; OUT=$RESULTS/$TAG
@@ -32,7 +32,9 @@ $SRV nginx -p $R/upstream -c $R/upstream.eff.conf
 $SRV nginx -p $R/proxy -c $R/nginx.eff.conf
 $SRV haproxy -D -p $R/haproxy.pid -f $R/haproxy.eff.cfg
 GP=$ROOT/gateway-proxy/target
-$SRV java -Xms256m -Xmx512m -Dio.netty.leakDetection.level=disabled -cp $GP/classes:$GP/test-classes:$(cat $GP/cp.txt) \
+# GW_JAVA_OPTS: e.g. -XX:StartFlightRecording=filename=/tmp/gw.jfr,settings=profile for an async-sampled profile;
+# -Dtrellis.tls.provider=jdk to compare the JDK TLS provider with BoringSSL.
+$SRV java -Xms256m -Xmx512m -Dio.netty.leakDetection.level=disabled ${GW_JAVA_OPTS:-} -cp $GP/classes:$GP/test-classes:$(cat $GP/cp.txt) \
   io.trellis.gateway.bench.BenchGateway $C_ $PW > $R/gateway.log 2>&1 &
 GW_PID=$!
 for i in $(seq 1 100); do curl -s -o /dev/null http://127.0.0.1:9081/ && break; sleep 0.2; done

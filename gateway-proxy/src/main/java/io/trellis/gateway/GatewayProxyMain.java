@@ -48,8 +48,8 @@ public class GatewayProxyMain implements QuarkusApplication {
     try (var dp = new io.trellis.gateway.proxy.DataPlane(options, registry);
         AdminServer admin = new AdminServer(registry, dp::ready, () -> dp.config().dump())) {
       InetSocketAddress bound = admin.start(adminAddress, adminPort);
-      LOG.infof("gateway-proxy admin listening on %s:%d (transport: %s)", bound.getHostString(), bound.getPort(),
-          Transports.nativeEpoll() ? "epoll" : "nio");
+      LOG.infof("gateway-proxy admin listening on %s:%d (transport: %s, tls: %s)", bound.getHostString(), bound.getPort(),
+          Transports.nativeEpoll() ? "epoll" : "nio", io.trellis.gateway.config.TlsContexts.provider());
       io.grpc.ManagedChannel channel = null;
       io.trellis.gateway.xds.AdsClient ads = null;
       if (!xdsAddress.isBlank()) {

@@ -17,8 +17,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class GatewayMetrics {
   private final MeterRegistry registry;
-  private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, Timer> timers = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, AtomicInteger> connections = new ConcurrentHashMap<>();
 
   GatewayMetrics(MeterRegistry registry) {
@@ -36,14 +34,49 @@ final class GatewayMetrics {
   }
 
   void request(String listener, String route, String cluster, int status, long nanos) {
-    String cls = status >= 100 && status < 600 ? (status / 100) + "xx" : "other";
-    String key = listener + '\0' + route + '\0' + cluster;
-    counters.computeIfAbsent(key + '\0' + cls, k -> Counter.builder("trellis_gateway_requests")
-        .tags("listener", listener, "route", route, "cluster", cluster, "status_class", cls).register(registry))
-        .increment();
-    timers.computeIfAbsent(key, k -> Timer.builder("trellis_gateway_request_duration")
-        .tags("listener", listener, "route", route, "cluster", cluster)
-        .publishPercentileHistogram().maximumExpectedValue(Duration.ofSeconds(60)).register(registry))
-        .record(nanos, TimeUnit.NANOSECONDS);
+    meters(listener, route, cluster).record(status, nanos);
+  }
+
+  private record Key(String listener, String route, String cluster) {}
+
+  private final ConcurrentHashMap<Key, RouteMeters> meters = new ConcurrentHashMap<>();
+
+  /** The meters of one listener/route/cluster; callers keep the last one so a keep-alive connection looks up once. */
+  RouteMeters meters(String listener, String route, String cluster) {
+    return meters.computeIfAbsent(new Key(listener, route, cluster), k -> new RouteMeters(registry, k));
+  }
+
+  static final class RouteMeters {
+    private static final String[] CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx", "other"};
+    private final MeterRegistry registry;
+    private final Key key;
+    private final java.util.concurrent.atomic.AtomicReferenceArray<Counter> byClass =
+        new java.util.concurrent.atomic.AtomicReferenceArray<>(CLASSES.length);
+    private final Timer timer;
+
+    private RouteMeters(MeterRegistry registry, Key key) {
+      this.registry = registry;
+      this.key = key;
+      this.timer = Timer.builder("trellis_gateway_request_duration")
+          .tags("listener", key.listener(), "route", key.route(), "cluster", key.cluster())
+          .publishPercentileHistogram().maximumExpectedValue(Duration.ofSeconds(60)).register(registry);
+    }
+
+    boolean is(String listener, String route, String cluster) {
+      return key.listener().equals(listener) && key.route().equals(route) && key.cluster().equals(cluster);
+    }
+
+    void record(int status, long nanos) {
+      int i = status >= 100 && status < 600 ? status / 100 - 1 : CLASSES.length - 1;
+      Counter c = byClass.get(i);
+      if (c == null) {
+        // Registration is idempotent in Micrometer: two event loops racing here get the same counter.
+        c = Counter.builder("trellis_gateway_requests").tags("listener", key.listener(), "route", key.route(),
+            "cluster", key.cluster(), "status_class", CLASSES[i]).register(registry);
+        byClass.set(i, c);
+      }
+      c.increment();
+      timer.record(nanos, TimeUnit.NANOSECONDS);
+    }
   }
 }

@@ -54,6 +54,8 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
   static final String PROXY_LATENCY = "x-trellis-proxy-latency";
   static final String CONSUMER = "x-consumer-username";
   private static final String VIA = "1.1 trellis";
+  private static final int MAX_QUEUED = 64;
+  private static final long MAX_BUFFERED_WHILE_CONNECTING = 64 * 1024;
 
   private final DataPlane dp;
   private final String listener;
@@ -65,6 +67,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
   private Exchange ex;
   private final ArrayDeque<Object> queued = new ArrayDeque<>();
   private boolean draining;
+  private GatewayMetrics.RouteMeters meters;
 
   HttpProxyHandler(DataPlane dp, String listener, String sni, boolean tls, RbacSpec.Peer peer, boolean h2) {
     this.dp = dp;
@@ -85,6 +88,9 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     if (ex != null && ex.requestDone) {
       // A pipelined request: it waits until the current response is complete.
       queued.add(msg);
+      if (queued.size() >= MAX_QUEUED) {
+        updateRead();
+      }
       return;
     }
     if (msg instanceof HttpRequest req) {
@@ -138,10 +144,24 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     ctx.close();
   }
 
+  /**
+   * Backpressure without a syscall pair per request: reading pauses only when something would pile up - a
+   * request body faster than the upstream takes it (or than 64 KiB while still connecting), or more than
+   * {@link #MAX_QUEUED} pipelined messages. Keeping reads on between keep-alive requests also notices a client
+   * that hangs up while its response is pending.
+   */
   private void updateRead() {
     Channel ch = ctx.channel();
-    boolean read = ex == null
-        || (!ex.requestDone && (ex.local || (ex.upstream != null && ex.upstream.isWritable())));
+    boolean read;
+    if (ex == null || ex.requestDone) {
+      read = queued.size() < MAX_QUEUED;
+    } else if (ex.local) {
+      read = true;
+    } else if (ex.upstream != null) {
+      read = ex.upstream.isWritable();
+    } else {
+      read = ex.bufferedBytes < MAX_BUFFERED_WHILE_CONNECTING;
+    }
     if (ch.config().isAutoRead() != read) {
       ch.config().setAutoRead(read);
     }
@@ -205,6 +225,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     Channel upstream;
     HttpRequest upstreamHead;
     final List<HttpContent> buffered = new ArrayList<>(2);
+    long bufferedBytes;
     long requestBytes;
     long upstreamStart;
     long upstreamLatencyMs;
@@ -392,6 +413,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         upstream.write(c);
       }
       buffered.clear();
+      bufferedBytes = 0;
       upstream.flush();
       updateRead();
     }
@@ -432,6 +454,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         upstream.write(c);
       } else {
         buffered.add(c);
+        bufferedBytes += c.content().readableBytes();
       }
       if (last) {
         requestDone = true;
@@ -639,7 +662,12 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       buffered.forEach(HttpContent::release);
       buffered.clear();
       long nanos = System.nanoTime() - start;
-      dp.metrics().request(listener, routeName, clusterName, code, nanos);
+      GatewayMetrics.RouteMeters m = meters;
+      if (m == null || !m.is(listener, routeName, clusterName)) {
+        m = dp.metrics().meters(listener, routeName, clusterName);
+        meters = m;
+      }
+      m.record(code, nanos);
       if (dp.options().accessLog()) {
         AccessLog.log(requestId, listener, req.method().name(), authority, path, code, routeName, clusterName,
             endpoint == null ? null : endpoint.getHostString() + ":" + endpoint.getPort(),

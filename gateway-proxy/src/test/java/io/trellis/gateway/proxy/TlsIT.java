@@ -130,6 +130,13 @@ class TlsIT {
   }
 
   @Test
+  void terminationRunsOnBoringSsl() {
+    // netty-tcnative-boringssl-static is on the classpath for linux-x86_64: the JDK provider is only a fallback.
+    assertThat(io.trellis.gateway.config.TlsContexts.provider()).isEqualTo(io.netty.handler.ssl.SslProvider.OPENSSL);
+    assertThat(io.netty.handler.ssl.OpenSsl.versionString()).contains("BoringSSL");
+  }
+
+  @Test
   void servesRsaOrEcdsaByTheClientsSignatureAlgorithms() throws Exception {
     StringBuilder seen = new StringBuilder();
     for (String v : List.of("-tls1_2", "-tls1_3")) {
