@@ -189,7 +189,7 @@ class WatchProxyTest {
     Thread.sleep(200);
 
     long before = hub.evaluations();
-    // Straight to the store: five commits well inside one 50 ms debounce window.
+    // Straight to the store: five commits well inside one debounce window (200 ms in tests).
     for (int i = 1; i <= 5; i++) {
       store.put(codec.read(timeout("w2", "other-idle", "other", i + "s")), ResourceStore.ANY_VERSION);
     }
