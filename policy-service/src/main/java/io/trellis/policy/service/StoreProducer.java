@@ -1,11 +1,15 @@
 package io.trellis.policy.service;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.trellis.api.codec.ResourceCodec;
+import io.trellis.policy.kubernetes.KubernetesResourceStore;
 import io.trellis.policy.store.JdbcResourceStore;
 import io.trellis.policy.store.ResourceStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
+import jakarta.enterprise.inject.Instance;
 import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -33,6 +37,13 @@ public class StoreProducer {
   @ConfigProperty(name = "trellis.store.postgres.password")
   Optional<String> pgPassword;
 
+  /** Where Kuma keeps mesh-wide objects (Secrets) on Kubernetes. */
+  @ConfigProperty(name = "trellis.kubernetes.system-namespace", defaultValue = "kuma-system")
+  String systemNamespace;
+
+  /** Resolved only in Kubernetes mode: elsewhere no client (and no kubeconfig lookup) is created. */
+  @Inject Instance<KubernetesClient> kubernetes;
+
   @Produces
   @Singleton
   ResourceCodec codec() {
@@ -49,8 +60,7 @@ public class StoreProducer {
       case "postgres" -> JdbcResourceStore.open(pgUrl.orElseThrow(() -> new IllegalStateException(
           "trellis.store.postgres.url: missing (expected: jdbc:postgresql://host:5432/db)")), pgUser, pgPassword.orElse(""),
           null, codec);
-      case "kubernetes" -> throw new IllegalStateException(
-          "trellis.store.type: kubernetes is not implemented yet (expected: embedded or postgres)");
+      case "kubernetes" -> KubernetesResourceStore.start(kubernetes.get(), codec, systemNamespace);
       default -> throw new IllegalStateException(
           "trellis.store.type: " + type + " (expected: embedded, postgres or kubernetes)");
     };

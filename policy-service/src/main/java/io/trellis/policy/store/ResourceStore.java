@@ -51,6 +51,14 @@ public interface ResourceStore extends AutoCloseable {
    */
   AutoCloseable watch(Consumer<ChangeEvent> listener);
 
+  /**
+   * Whether the store's view is complete: always for a database; for Kubernetes once every informer has listed
+   * its kind (readiness stays DOWN until then).
+   */
+  default boolean synced() {
+    return true;
+  }
+
   @Override
   void close();
 

@@ -189,29 +189,26 @@ class WatchProxyTest {
     Thread.sleep(200);
 
     long before = hub.evaluations();
-    // Straight to the store: five commits well inside one 50 ms debounce window.
+    // Straight to the store: five commits well inside one debounce window (300 ms in tests).
     long burstStart = System.nanoTime();
     for (int i = 1; i <= 5; i++) {
       store.put(codec.read(timeout("w2", "other-idle", "other", i + "s")), ResourceStore.ANY_VERSION);
     }
     long burstMillis = (System.nanoTime() - burstStart) / 1_000_000;
     ProxyView changed = other.next();
-    Thread.sleep(300);
     assertThat(changed.getInbounds(0).getRules(0).getRules(0).getConfJson()).contains("\"idleTimeout\"");
-    assertThat(web.items).as("web-1 is not selected by the policy").isEmpty();
-    // The last view streamed carries the last commit of the burst.
+    // the last commit's value arrives (in the first view, or the next one if the burst straddled a window)
     ProxyView last = changed;
-    for (ProxyView v; !last.getInbounds(0).getRules(0).getRules(0).getConfJson().contains("5s")
-        && (v = other.items.poll(10, TimeUnit.SECONDS)) != null; ) {
-      last = v;
+    while (!last.getInbounds(0).getRules(0).getRules(0).getConfJson().contains("5s")) {
+      last = other.next();
     }
-    assertThat(last.getInbounds(0).getRules(0).getRules(0).getConfJson()).contains("5s");
+    Thread.sleep(400);
+    assertThat(web.items).as("web-1 is not selected by the policy").isEmpty();
     // One evaluation for the burst (two if it straddled a window), none for web-1. On a loaded
-    // machine the five commits may themselves take longer than one 50 ms window: allow one more
+    // machine the five commits may themselves take longer than one window: allow one more
     // evaluation per window the burst spanned, never more than one per commit.
-    long windows = burstMillis / 50;
-    long evaluations = hub.evaluations() - before;
-    assertThat(evaluations).as("evaluations for a burst of %d ms", burstMillis)
+    long windows = burstMillis / 300;
+    assertThat(hub.evaluations() - before).as("evaluations for a burst of %d ms", burstMillis)
         .isBetween(1L, Math.min(5L, 2L + windows));
   }
 

@@ -23,6 +23,7 @@ class StoreReadinessTest {
       cache.codec = codec;
       StoreReadiness readiness = new StoreReadiness();
       readiness.cache = cache;
+      readiness.store = store;
       assertThat(readiness.call().getStatus()).isEqualTo(HealthCheckResponse.Status.DOWN);
 
       cache.load();

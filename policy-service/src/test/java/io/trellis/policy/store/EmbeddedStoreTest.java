@@ -28,7 +28,7 @@ class EmbeddedStoreTest extends ResourceStoreContract {
   }
 
   @Override
-  ResourceStore store() {
+  protected ResourceStore store() {
     return store;
   }
 

@@ -58,7 +58,7 @@ class PostgresStoreIT extends ResourceStoreContract {
   }
 
   @Override
-  ResourceStore store() {
+  protected ResourceStore store() {
     return store;
   }
 }
