@@ -3,6 +3,8 @@
 # BouncyCastle P-256 sign+verify rate of the same machine, then p50/p99 at half that rate.
 #   ca-service/bench/sign-bench.sh [seconds-per-phase, default 5]
 # Builds test classes with the wrapper (offline if possible); not part of the test suite.
+# The output, with the machine's load (uptime) before and after, is also written to
+# ca-service/bench/results/sign-bench-<UTC time>.txt.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ./mvnw -B -q -o -pl ca-service -am test-compile -DskipTests 2>/dev/null || ./mvnw -B -q -pl ca-service -am test-compile -DskipTests
@@ -11,4 +13,13 @@ CP_FILE=ca-service/target/bench.classpath
 CP="ca-service/target/classes:ca-service/target/test-classes:api/target/classes:$(cat "$CP_FILE")"
 PIN=""
 command -v taskset >/dev/null && PIN="taskset -c ${BENCH_CPU:-0}"
-exec $PIN java -XX:ActiveProcessorCount=1 -Xmx256m -cp "$CP" io.trellis.ca.bench.SignBench "${1:-5}"
+mkdir -p ca-service/bench/results
+OUT="ca-service/bench/results/sign-bench-$(date -u +%Y%m%dT%H%M%SZ).txt"
+{
+  echo "# $(git rev-parse --short HEAD 2>/dev/null || echo '?') $(date -u +%FT%TZ) $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs) ($(nproc) CPUs)"
+  echo "# java: $(java -version 2>&1 | head -1)"
+  echo "# uptime before: $(uptime)"
+  $PIN java -XX:ActiveProcessorCount=1 -Xmx256m -Djava.util.logging.manager=org.jboss.logmanager.LogManager \
+    -cp "$CP" io.trellis.ca.bench.SignBench "${1:-5}" 2>&1
+  echo "# uptime after: $(uptime)"
+} | tee "$OUT"

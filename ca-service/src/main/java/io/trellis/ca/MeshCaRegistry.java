@@ -6,6 +6,7 @@ import io.trellis.api.model.Resource;
 import io.trellis.api.model.SecretSpec;
 import io.trellis.ca.backend.BackendConfigException;
 import io.trellis.ca.backend.BackendFactory;
+import io.trellis.ca.backend.BuiltinRootStore;
 import io.trellis.ca.backend.CaBackend;
 import io.trellis.ca.backend.DataSources;
 import io.trellis.ca.backend.VaultBackendFactory;
@@ -80,18 +81,26 @@ public final class MeshCaRegistry implements AutoCloseable {
   private final Events events;
   private final Duration maxBackoff;
   private final Map<String, MeshState> meshes = new ConcurrentHashMap<>();
+  // Kuma Secrets by mesh and name, from policy-service and (Kubernetes mode) from the namespace's Secrets
   private final Map<String, Map<String, byte[]>> secrets = new ConcurrentHashMap<>();
+  private final Map<String, Map<String, byte[]>> kubernetesSecrets = new ConcurrentHashMap<>();
   private final Map<String, List<Consumer<TrustBundle>>> bundleWatchers = new ConcurrentHashMap<>();
   private final List<Consumer<MeshState>> stateWatchers = new CopyOnWriteArrayList<>();
   // Seeded from the wall clock so that a restarted service never repeats an old bundle version.
   private final AtomicLong bundleVersion = new AtomicLong(System.currentTimeMillis() * 1000);
   private volatile boolean meshesSynced;
   private volatile boolean secretsSynced;
+  private volatile boolean kubernetesSecretsSynced = true;
   private long generation;
 
   public MeshCaRegistry(Path dataDir, VaultBackendFactory vault, ScheduledExecutorService loader, Events events,
       Duration maxBackoff) {
-    this.factory = new BackendFactory(dataDir, new DataSources(this::secret), vault);
+    this(BuiltinRootStore.files(dataDir), vault, loader, events, maxBackoff);
+  }
+
+  public MeshCaRegistry(BuiltinRootStore roots, VaultBackendFactory vault, ScheduledExecutorService loader, Events events,
+      Duration maxBackoff) {
+    this.factory = new BackendFactory(roots, new DataSources(this::secret), vault);
     this.loader = loader;
     this.events = events;
     this.maxBackoff = maxBackoff;
@@ -130,12 +139,34 @@ public final class MeshCaRegistry implements AutoCloseable {
       }
       next.computeIfAbsent(r.mesh(), m -> new HashMap<>()).put(r.name(), bytes);
     }
-    Set<String> changedMeshes = new HashSet<>(next.keySet());
-    changedMeshes.addAll(secrets.keySet());
-    changedMeshes.removeIf(m -> sameSecrets(secrets.get(m), next.get(m)));
-    secrets.clear();
-    secrets.putAll(next);
     secretsSynced = true;
+    replaceSecrets(secrets, next);
+  }
+
+  /**
+   * Expects Kubernetes Secrets too (Kubernetes mode): readiness waits for the first
+   * {@link #applyKubernetesSecrets}.
+   */
+  public void expectKubernetesSecrets() {
+    kubernetesSecretsSynced = false;
+  }
+
+  /**
+   * The Kuma Secrets found as Kubernetes Secrets (mesh → name → value). A data source's
+   * {@code secret} is looked up in policy-service's Secrets first, then here.
+   */
+  public synchronized void applyKubernetesSecrets(Map<String, Map<String, byte[]>> next) {
+    kubernetesSecretsSynced = true;
+    replaceSecrets(kubernetesSecrets, next);
+  }
+
+  private void replaceSecrets(Map<String, Map<String, byte[]>> current, Map<String, Map<String, byte[]>> next) {
+    Set<String> changedMeshes = new HashSet<>(next.keySet());
+    changedMeshes.addAll(current.keySet());
+    changedMeshes.removeIf(m -> sameSecrets(current.get(m), next.get(m)));
+    // key by key, never cleared: a backend loading meanwhile must not see a Secret briefly missing
+    current.keySet().retainAll(next.keySet());
+    current.putAll(next);
     for (String mesh : changedMeshes) {
       MeshState state = meshes.get(mesh);
       if (state == null) {
@@ -319,6 +350,9 @@ public final class MeshCaRegistry implements AutoCloseable {
     if (!secretsSynced) {
       out.put("secrets", "not received from policy-service yet");
     }
+    if (!kubernetesSecretsSynced) {
+      out.put("kubernetes-secrets", "not listed from the Kubernetes API yet");
+    }
     for (MeshState m : meshes.values()) {
       for (Slot s : m.slots()) {
         if (!s.settled()) {
@@ -346,7 +380,8 @@ public final class MeshCaRegistry implements AutoCloseable {
   }
 
   Optional<byte[]> secret(String mesh, String name) {
-    return Optional.ofNullable(secrets.getOrDefault(mesh, Map.of()).get(name));
+    byte[] fromPolicy = secrets.getOrDefault(mesh, Map.of()).get(name);
+    return Optional.ofNullable(fromPolicy != null ? fromPolicy : kubernetesSecrets.getOrDefault(mesh, Map.of()).get(name));
   }
 
   private static boolean usesSecret(MeshSpec.Backend b) {

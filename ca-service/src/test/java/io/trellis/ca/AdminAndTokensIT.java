@@ -21,9 +21,13 @@ import io.trellis.ca.testing.Await;
 import io.trellis.ca.testing.CaClient;
 import io.trellis.ca.testing.Csrs;
 import io.trellis.ca.testing.FakePolicyResource;
+import io.trellis.ca.testing.Openssl;
+import io.trellis.ca.testing.TlsHandshake;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.security.KeyFactory;
+import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.Signature;
 import java.security.cert.X509Certificate;
@@ -169,6 +173,39 @@ class AdminAndTokensIT {
       assertThat(cert.getExtendedKeyUsage()).containsExactly("1.3.6.1.5.5.7.3.1");
       cert.verify(cert.getPublicKey());
     }
+  }
+
+  @Test
+  void tlsCertificatesForGatewayListenersParseWithOpensslAndServeARealHandshake() throws Exception {
+    for (String type : new String[] {"rsa", "ecdsa"}) {
+      var body = given().header("Authorization", admin()).contentType(ContentType.JSON)
+          .body("{\"type\":\"server\",\"keyType\":\"" + type + "\",\"hostnames\":[\"gateway.example\",\"10.0.0.1\"],"
+              + "\"validFor\":\"720h\"}")
+          .post("/tls-certificates").then().statusCode(200).extract().jsonPath();
+      String text = Openssl.text(Files.createTempDirectory("tls"), body.getString("certificate"));
+      assertThat(text).contains("DNS:gateway.example, IP Address:10.0.0.1").contains("TLS Web Server Authentication")
+          .contains(type.equals("rsa") ? "rsaEncryption" : "id-ecPublicKey");
+      X509Certificate cert = Pem.readCertificates(body.getString("certificate")).get(0);
+      PrivateKey key = Pem.readPrivateKey(body.getString("key"));
+      assertThat(Duration.between(cert.getNotBefore().toInstant(), cert.getNotAfter().toInstant()))
+          .isBetween(Duration.ofHours(720), Duration.ofHours(721));
+      TlsHandshake.run(cert, key, "gateway.example");
+      assertThatThrownBy(() -> TlsHandshake.run(cert, key, "other.example"))
+          .isInstanceOf(javax.net.ssl.SSLHandshakeException.class).hasMessageContaining("other.example");
+    }
+    var client = given().header("Authorization", admin()).contentType(ContentType.JSON)
+        .body("{\"type\":\"client\",\"keyType\":\"ecdsa\"}").post("/tls-certificates")
+        .then().statusCode(200).extract().jsonPath();
+    assertThat(Pem.readCertificates(client.getString("certificate")).get(0).getExtendedKeyUsage())
+        .containsExactly("1.3.6.1.5.5.7.3.2");
+    given().header("Authorization", admin()).contentType(ContentType.JSON)
+        .body("{\"type\":\"peer\",\"hostnames\":[\"a.example\"]}").post("/tls-certificates")
+        .then().statusCode(400).body("message", containsString("type: \"peer\" (expected: server or client)"));
+    given().header("Authorization", admin()).contentType(ContentType.JSON)
+        .body("{\"type\":\"server\",\"keyType\":\"ecdsa\"}").post("/tls-certificates")
+        .then().statusCode(400).body("message", containsString("hostnames: empty"));
+    given().contentType(ContentType.JSON).body("{\"type\":\"server\",\"hostnames\":[\"a\"]}").post("/tls-certificates")
+        .then().statusCode(401);
   }
 
   static boolean verifyEs256(String publicKeyPem, String[] parts) {

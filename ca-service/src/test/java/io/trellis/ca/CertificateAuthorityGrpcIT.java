@@ -112,6 +112,33 @@ class CertificateAuthorityGrpcIT {
   }
 
   @Test
+  void enabledBackendDownIsUnavailableAndNoOtherBackendSignsInstead() throws Exception {
+    // Vault unreachable (nothing listens on port 1); the mesh's other backend loads fine
+    String mesh = """
+        {"type":"Mesh","name":"vault-down","mtls":{"enabledBackend":"vault-1","backends":[
+          {"name":"builtin-1","type":"builtin"},
+          {"name":"vault-1","type":"vault","conf":{"fromCp":{"address":"http://127.0.0.1:1","pki":"kuma-pki","role":"dp",
+            "auth":{"token":{"inlineString":"s.token"}}}}}]}}""";
+    setMeshes(mesh);
+    try {
+      Await.until("builtin-1 in the bundle", Duration.ofSeconds(20), () -> bundleOrNull("vault-down") != null
+          && bundleOrNull("vault-down").getRootsPem().contains("BEGIN"));
+      Await.until("vault-1 failed at least once", Duration.ofSeconds(20),
+          () -> given().get("/q/metrics").asString().contains("trellis_ca_backend_errors_total{backend=\"vault-1\",mesh=\"vault-down\",type=\"vault\"}"));
+      String csr = Csrs.csr(Csrs.p256());
+      assertRefused(() -> client.ca(token()).sign(CaClient.request("vault-down", csr, "kuma.io/service", "web")),
+          Status.Code.UNAVAILABLE, "mesh \"vault-down\": backend \"vault-1\" is not loaded");
+      // retried with backoff meanwhile, and the service says it is not ready
+      given().get("/q/health/ready").then().statusCode(503);
+      assertThat(given().get("/q/metrics").asString())
+          .contains("trellis_ca_refusals_total{mesh=\"vault-down\",reason=\"backend_unavailable\"}")
+          .doesNotContain("trellis_ca_certificates_issued_total{backend=\"builtin-1\"");
+    } finally {
+      FakePolicyResource.policy.set("Mesh", List.of(FakePolicyResource.DEFAULT_MESH, FakePolicyResource.PLAIN_MESH));
+    }
+  }
+
+  @Test
   void rotationSecondBackendAddedThenEnabled() throws Exception {
     String one = """
         {"type":"Mesh","name":"rotating","mtls":{"enabledBackend":"old","backends":[{"name":"old","type":"builtin"}]}}""";

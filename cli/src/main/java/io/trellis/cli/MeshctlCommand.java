@@ -1,5 +1,6 @@
 package io.trellis.cli;
 
+import io.trellis.cli.generate.GenerateCommand;
 import picocli.CommandLine.Command;
 
 /** {@code meshctl}: the Trellis command line (Kuma's kumactl, for Trellis). */
@@ -8,5 +9,5 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VersionCommand.Provider.class,
     description = "Trellis service mesh command line.",
-    subcommands = {VersionCommand.class, InstallCommand.class, UninstallCommand.class})
+    subcommands = {VersionCommand.class, InstallCommand.class, UninstallCommand.class, GenerateCommand.class})
 public class MeshctlCommand {}

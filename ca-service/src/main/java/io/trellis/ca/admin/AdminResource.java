@@ -31,6 +31,9 @@ public class AdminResource {
 
   public record ServerCertificateRequest(String keyType, List<String> hostnames, String validFor) {}
 
+  /** {@code {"type":"server|client","hostnames":[…],"keyType":"rsa|ecdsa","validFor":"8760h"}}. */
+  public record TlsCertificateRequest(String type, String keyType, List<String> hostnames, String validFor) {}
+
   @POST
   @Path("tokens/dataplane")
   @Produces(MediaType.TEXT_PLAIN)
@@ -69,8 +72,20 @@ public class AdminResource {
     if (req == null) {
       throw new IllegalArgumentException("body: missing (expected: {\"keyType\":\"rsa|ecdsa\",\"hostnames\":[…]})");
     }
+    return tlsCertificate(new TlsCertificateRequest("server", req.keyType(), req.hostnames(), req.validFor()));
+  }
+
+  /** What {@code kumactl generate tls-certificate} makes: a self-signed certificate and its key, PEM. */
+  @POST
+  @Path("tls-certificates")
+  @Produces(MediaType.APPLICATION_JSON)
+  public Map<String, String> tlsCertificate(TlsCertificateRequest req) {
+    if (req == null) {
+      throw new IllegalArgumentException(
+          "body: missing (expected: {\"type\":\"server|client\",\"keyType\":\"rsa|ecdsa\",\"hostnames\":[…]})");
+    }
     Duration validity = req.validFor() == null ? Duration.ofDays(3650) : CaDurations.parse("validFor", req.validFor());
-    ServerCertificates.Generated g = ServerCertificates.generate(req.keyType(), req.hostnames(), validity);
+    ServerCertificates.Generated g = ServerCertificates.generate(req.type(), req.keyType(), req.hostnames(), validity);
     return Map.of("certificate", g.certificatePem(), "key", g.keyPem());
   }
 

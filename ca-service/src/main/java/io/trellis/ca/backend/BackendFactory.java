@@ -1,19 +1,17 @@
 package io.trellis.ca.backend;
 
 import io.trellis.api.model.MeshSpec;
-import io.trellis.ca.pki.BuiltinCa;
 import io.trellis.ca.pki.CaNames;
 import java.io.IOException;
-import java.nio.file.Path;
 
 /** Turns a Mesh's {@code mtls.backends[]} entry into a loaded {@link CaBackend}. */
 public class BackendFactory {
-  private final Path dataDir;
+  private final BuiltinRootStore roots;
   private final DataSources dataSources;
   private final VaultBackendFactory vault;
 
-  public BackendFactory(Path dataDir, DataSources dataSources, VaultBackendFactory vault) {
-    this.dataDir = dataDir;
+  public BackendFactory(BuiltinRootStore roots, DataSources dataSources, VaultBackendFactory vault) {
+    this.roots = roots;
     this.dataSources = dataSources;
     this.vault = vault;
   }
@@ -33,8 +31,7 @@ public class BackendFactory {
       return switch (type) {
         case builtin -> {
           MeshSpec.CaCert caCert = spec.conf() instanceof MeshSpec.BuiltinConf b ? b.caCert() : null;
-          yield new LocalCaBackend(spec.name(), "builtin",
-              BuiltinCa.loadOrCreate(dataDir.resolve("ca").resolve(mesh).resolve(spec.name()), mesh, caCert));
+          yield new LocalCaBackend(spec.name(), "builtin", roots.loadOrCreate(mesh, spec.name(), caCert));
         }
         case provided -> {
           MeshSpec.ProvidedConf conf = spec.conf() instanceof MeshSpec.ProvidedConf p ? p : null;

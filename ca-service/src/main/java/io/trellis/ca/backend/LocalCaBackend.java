@@ -41,7 +41,7 @@ public final class LocalCaBackend implements CaBackend {
 
   @Override
   public Issued issue(Identity identity, CheckedCsr csr, Duration lifetime) {
-    LeafSigner.Leaf leaf = signer.sign(csr.publicKey(), identity.uris(), lifetime);
+    LeafSigner.Leaf leaf = signer.sign(csr.spkiDer(), identity.uris(), lifetime);
     return new Issued(leaf.pem(), signer.chainPem(), leaf.notBefore(), leaf.notAfter());
   }
 }

@@ -64,6 +64,10 @@ public final class Crypto {
     }
   }
 
+  static SecureRandom random() {
+    return RANDOM;
+  }
+
   /** A positive random 127-bit serial number (RFC 5280: at most 20 octets, unpredictable). */
   public static BigInteger serial() {
     return new BigInteger(127, RANDOM).setBit(126);

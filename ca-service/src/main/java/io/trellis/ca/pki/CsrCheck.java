@@ -2,7 +2,11 @@ package io.trellis.ca.pki;
 
 import io.trellis.ca.SignRefused;
 import java.io.IOException;
-import java.io.StringReader;
+import java.math.BigInteger;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.HashSet;
 import java.util.Set;
 import org.bouncycastle.asn1.ASN1Encodable;
@@ -20,14 +24,13 @@ import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
+import org.bouncycastle.crypto.params.ECPublicKeyParameters;
+import org.bouncycastle.crypto.signers.ECDSASigner;
+import org.bouncycastle.crypto.signers.StandardDSAEncoding;
 import org.bouncycastle.crypto.util.PublicKeyFactory;
-import org.bouncycastle.operator.ContentVerifierProvider;
-import org.bouncycastle.operator.DefaultDigestAlgorithmIdentifierFinder;
-import org.bouncycastle.operator.bc.BcECContentVerifierProviderBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.bouncycastle.pkcs.PKCSException;
-import org.bouncycastle.openssl.PEMParser;
 
 /**
  * Checks a workload's PKCS#10 CSR before anything is signed. Fails closed: whatever cannot be
@@ -35,48 +38,104 @@ import org.bouncycastle.openssl.PEMParser;
  */
 public final class CsrCheck {
   private static final int MAX_PEM = 64 * 1024;
+  private static final String[] LABELS = {"CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"};
 
   private CsrCheck() {}
 
-  /** The checked CSR: its public key is what the leaf certifies. */
-  public record CheckedCsr(SubjectPublicKeyInfo publicKey, String csrPem) {}
+  /**
+   * The checked CSR: its public key is what the leaf certifies.
+   *
+   * @param spkiDer the public key exactly as the CSR carries it (and as its signature covers it)
+   */
+  public record CheckedCsr(SubjectPublicKeyInfo publicKey, String csrPem, byte[] spkiDer) {}
+
+  /** A parsed CSR with its DER, and where the signed part (CertificationRequestInfo) and the key lie in it. */
+  record Parsed(PKCS10CertificationRequest csr, byte[] der, int infoStart, int infoEnd, int spkiStart, int spkiEnd) {}
 
   public static CheckedCsr check(String csrPem, Set<String> expectedUris) throws SignRefused {
-    PKCS10CertificationRequest csr = parse(csrPem);
+    Parsed parsed = parse(csrPem);
+    PKCS10CertificationRequest csr = parsed.csr();
     SubjectPublicKeyInfo spki = csr.getSubjectPublicKeyInfo();
     checkKey(spki);
+    boolean valid;
     try {
-      // EC goes through BouncyCastle's lightweight API: no JCA key conversion per request (hot path)
-      ContentVerifierProvider verifier = spki.getAlgorithm().getAlgorithm().equals(X9ObjectIdentifiers.id_ecPublicKey)
-          ? new BcECContentVerifierProviderBuilder(new DefaultDigestAlgorithmIdentifierFinder())
-              .build(PublicKeyFactory.createKey(spki))
-          : new JcaContentVerifierProviderBuilder().setProvider(Crypto.BC).build(spki);
-      if (!csr.isSignatureValid(verifier)) {
-        throw SignRefused.invalid("bad_signature", "csr_pem: signature does not verify with the CSR's public key");
-      }
+      valid = spki.getAlgorithm().getAlgorithm().equals(X9ObjectIdentifiers.id_ecPublicKey)
+          ? verifyEcdsa(parsed, spki)
+          : csr.isSignatureValid(new JcaContentVerifierProviderBuilder().setProvider(Crypto.BC).build(spki));
     } catch (PKCSException | org.bouncycastle.operator.OperatorCreationException | IOException | RuntimeException e) {
       throw SignRefused.invalid("bad_signature", "csr_pem: signature cannot be verified (" + e.getMessage() + ")");
     }
+    if (!valid) {
+      throw SignRefused.invalid("bad_signature", "csr_pem: signature does not verify with the CSR's public key");
+    }
     checkExtensions(csr, expectedUris);
-    return new CheckedCsr(spki, csrPem);
+    return new CheckedCsr(spki, csrPem, Arrays.copyOfRange(parsed.der(), parsed.spkiStart(), parsed.spkiEnd()));
   }
 
-  static PKCS10CertificationRequest parse(String csrPem) throws SignRefused {
+  /**
+   * ECDSA over the CertificationRequestInfo bytes as received (what the requester signed), with
+   * BouncyCastle's lightweight ECDSA and the JDK's SHA-2: no re-encoding, no JCA key conversion.
+   */
+  private static boolean verifyEcdsa(Parsed p, SubjectPublicKeyInfo spki) throws IOException, SignRefused {
+    ASN1ObjectIdentifier alg = p.csr().getSignatureAlgorithm().getAlgorithm();
+    String digest = alg.equals(X9ObjectIdentifiers.ecdsa_with_SHA256) ? "SHA-256"
+        : alg.equals(X9ObjectIdentifiers.ecdsa_with_SHA384) ? "SHA-384"
+        : alg.equals(X9ObjectIdentifiers.ecdsa_with_SHA512) ? "SHA-512" : null;
+    if (digest == null) {
+      throw SignRefused.invalid("bad_signature", "csr_pem: signature algorithm " + alg
+          + " not accepted for an EC key (expected: ecdsa-with-SHA256, -SHA384 or -SHA512)");
+    }
+    ECPublicKeyParameters key = (ECPublicKeyParameters) PublicKeyFactory.createKey(spki);
+    byte[] hash;
+    try {
+      MessageDigest md = MessageDigest.getInstance(digest);
+      md.update(p.der(), p.infoStart(), p.infoEnd() - p.infoStart());
+      hash = md.digest();
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    BigInteger[] rs = StandardDSAEncoding.INSTANCE.decode(key.getParameters().getN(), p.csr().getSignature());
+    ECDSASigner verifier = new ECDSASigner();
+    verifier.init(false, key);
+    return verifier.verifySignature(hash, rs[0], rs[1]);
+  }
+
+  static Parsed parse(String csrPem) throws SignRefused {
     if (csrPem == null || csrPem.isBlank()) {
       throw SignRefused.invalid("bad_csr", "csr_pem: empty (expected: a PEM CERTIFICATE REQUEST)");
     }
     if (csrPem.length() > MAX_PEM) {
       throw SignRefused.invalid("bad_csr", "csr_pem: " + csrPem.length() + " characters (expected: at most " + MAX_PEM + ")");
     }
-    try (PEMParser parser = new PEMParser(new StringReader(csrPem))) {
-      Object o = parser.readObject();
-      if (o instanceof PKCS10CertificationRequest csr) {
-        return csr;
+    int begin = -1;
+    String label = null;
+    for (String l : LABELS) {
+      int at = csrPem.indexOf("-----BEGIN " + l + "-----");
+      if (at >= 0 && (begin < 0 || at < begin)) {
+        begin = at;
+        label = l;
       }
+    }
+    if (begin < 0) {
+      throw SignRefused.invalid("bad_csr", "csr_pem: no CERTIFICATE REQUEST block (expected: -----BEGIN CERTIFICATE REQUEST-----)");
+    }
+    int bodyStart = begin + ("-----BEGIN " + label + "-----").length();
+    int end = csrPem.indexOf("-----END " + label + "-----", bodyStart);
+    try {
+      if (end < 0) {
+        throw new IOException("no -----END " + label + "----- line");
+      }
+      byte[] der = Base64.getMimeDecoder().decode(csrPem.substring(bodyStart, end));
+      PKCS10CertificationRequest csr = new PKCS10CertificationRequest(der);
+      int info = Der.contentStart(der, 0);
+      int infoEnd = Der.end(der, info);
+      int p = Der.contentStart(der, info);
+      p = Der.end(der, p); // version
+      p = Der.end(der, p); // subject
+      return new Parsed(csr, der, info, infoEnd, p, Der.end(der, p));
     } catch (IOException | RuntimeException e) {
       throw SignRefused.invalid("bad_csr", "csr_pem: not a valid PKCS#10 request (" + e.getMessage() + ")");
     }
-    throw SignRefused.invalid("bad_csr", "csr_pem: no CERTIFICATE REQUEST block (expected: -----BEGIN CERTIFICATE REQUEST-----)");
   }
 
   static void checkKey(SubjectPublicKeyInfo spki) throws SignRefused {

@@ -20,9 +20,9 @@ import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 
 /**
- * Self-signed server certificates for gateway listeners, what
- * {@code kumactl generate tls-certificate --type=server --hostname=…} produces: RSA 2048 or ECDSA
- * P-256, the hostnames (DNS names or IP addresses) as SANs, EKU serverAuth.
+ * Self-signed TLS certificates, what {@code kumactl generate tls-certificate} produces: for
+ * gateway listeners ({@code server}: the hostnames, DNS names or IP addresses, as SANs, EKU
+ * serverAuth) or clients ({@code client}: EKU clientAuth, hostnames optional); RSA 2048 or ECDSA P-256.
  */
 public final class ServerCertificates {
   private static final Pattern DNS = Pattern.compile(
@@ -34,7 +34,18 @@ public final class ServerCertificates {
   public record Generated(String certificatePem, String keyPem) {}
 
   public static Generated generate(String keyType, List<String> hostnames, Duration validity) {
-    if (hostnames == null || hostnames.isEmpty()) {
+    return generate("server", keyType, hostnames, validity);
+  }
+
+  public static Generated generate(String certType, String keyType, List<String> hostnames, Duration validity) {
+    String kind = certType == null || certType.isEmpty() ? "server" : certType;
+    if (!kind.equals("server") && !kind.equals("client")) {
+      throw new IllegalArgumentException("type: \"" + certType + "\" (expected: server or client)");
+    }
+    if (hostnames == null) {
+      hostnames = List.of();
+    }
+    if (kind.equals("server") && hostnames.isEmpty()) {
       throw new IllegalArgumentException("hostnames: empty (expected: at least one DNS name or IP address)");
     }
     if (validity == null || validity.isNegative() || validity.isZero() || validity.compareTo(Duration.ofDays(3650)) > 0) {
@@ -63,7 +74,8 @@ public final class ServerCertificates {
       case "ecdsa" -> Crypto.ecKeyPair("secp256r1");
       default -> throw new IllegalArgumentException("keyType: \"" + keyType + "\" (expected: rsa or ecdsa)");
     };
-    X500Name subject = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, hostnames.get(0)).build();
+    X500Name subject = new X500NameBuilder(BCStyle.INSTANCE)
+        .addRDN(BCStyle.CN, hostnames.isEmpty() ? "Trellis client" : hostnames.get(0)).build();
     Instant now = Instant.now();
     int usage = KeyUsage.digitalSignature | (type.equals("rsa") ? KeyUsage.keyEncipherment : 0);
     try {
@@ -71,8 +83,11 @@ public final class ServerCertificates {
               Date.from(now.plus(validity)), subject, keys.getPublic())
           .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
           .addExtension(Extension.keyUsage, true, new KeyUsage(usage))
-          .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth))
-          .addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
+          .addExtension(Extension.extendedKeyUsage, false,
+              new ExtendedKeyUsage(kind.equals("server") ? KeyPurposeId.id_kp_serverAuth : KeyPurposeId.id_kp_clientAuth));
+      if (names.length > 0) {
+        b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
+      }
       return new Generated(Pem.encode("CERTIFICATE", b.build(Crypto.signer(keys.getPrivate())).getEncoded()),
           Pem.privateKey(keys.getPrivate()));
     } catch (java.io.IOException e) {

@@ -45,7 +45,15 @@ class CsrCheckTest {
         Arguments.of("a DNS SAN", (Supplier<String>) () -> csr(p256(), List.of(dns("evil.example")), false), "san_mismatch",
             "SAN DNS:evil.example not allowed"),
         Arguments.of("fewer SANs than the identity", (Supplier<String>) () -> csr(p256(),
-            List.of(uri("spiffe://default/web")), false), "san_mismatch", "differ from the identity"));
+            List.of(uri("spiffe://default/web")), false), "san_mismatch", "differ from the identity"),
+        Arguments.of("ECDSA with SHA-1", (Supplier<String>) () -> signedWith("SHA1withECDSA"), "bad_signature",
+            "signature algorithm 1.2.840.10045.4.1 not accepted for an EC key"),
+        Arguments.of("signed request info altered", (Supplier<String>) CsrCheckTest::alteredInfo, "bad_signature",
+            "does not verify"),
+        Arguments.of("no END line", (Supplier<String>) () -> csr(p256()).replace("-----END CERTIFICATE REQUEST-----", ""),
+            "bad_csr", "no -----END CERTIFICATE REQUEST----- line"),
+        Arguments.of("trailing bytes after the request", (Supplier<String>) CsrCheckTest::trailingBytes, "bad_csr",
+            "not a valid PKCS#10 request"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -73,8 +81,50 @@ class CsrCheckTest {
   }
 
   @org.junit.jupiter.api.Test
+  void theKeyIsPassedOnAsReceivedAndTheOldPemLabelIsAccepted() throws Exception {
+    KeyPair keys = p256();
+    String pem = csr(keys).replace("CERTIFICATE REQUEST-----", "NEW CERTIFICATE REQUEST-----");
+    assertThat(CsrCheck.check(pem, IDENTITY).spkiDer()).isEqualTo(keys.getPublic().getEncoded());
+  }
+
+  @org.junit.jupiter.api.Test
   void sansExactlyTheIdentityAreAccepted() throws Exception {
     CsrCheck.check(csr(p256(), List.of(uri("kuma://kuma.io/service/web"), uri("spiffe://default/web")), false), IDENTITY);
+  }
+
+  private static String signedWith(String alg) {
+    try {
+      KeyPair keys = p256();
+      var b = new org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder(
+          new org.bouncycastle.asn1.x500.X500Name(""), keys.getPublic());
+      return Pem.encode("CERTIFICATE REQUEST", b.build(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder(alg)
+          .setProvider(Crypto.BC).build(keys.getPrivate())).getEncoded());
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A byte of the subject (inside the signed CertificationRequestInfo) changed after signing. */
+  private static String alteredInfo() {
+    try {
+      KeyPair keys = p256();
+      var b = new org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder(
+          new org.bouncycastle.asn1.x500.X500Name("CN=aaaa"), keys.getPublic());
+      byte[] der = b.build(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withECDSA")
+          .setProvider(Crypto.BC).build(keys.getPrivate())).getEncoded();
+      String hex = java.util.HexFormat.of().formatHex(der);
+      int at = hex.indexOf("61616161") / 2;
+      der[at] = 'b';
+      return Pem.encode("CERTIFICATE REQUEST", der);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String trailingBytes() {
+    byte[] der = Base64.getMimeDecoder().decode(csr(p256()).replaceAll("-----[A-Z ]+-----", ""));
+    byte[] longer = java.util.Arrays.copyOf(der, der.length + 2);
+    return Pem.encode("CERTIFICATE REQUEST", longer);
   }
 
   private static String tamperedCsr() {
