@@ -138,7 +138,7 @@ public final class ControlPlane implements AutoCloseable {
     StringBuilder sb = new StringBuilder();
     for (String n : names) {
       Path log = Processes.logFile(processes, n);
-      sb.append("\n--- ").append(n).append(" (").append(log).append(")\n").append(Processes.tail(log, 25));
+      sb.append("\n--- ").append(n).append(" (").append(log).append(")\n").append(Processes.tail(log, 15));
     }
     return sb.toString();
   }

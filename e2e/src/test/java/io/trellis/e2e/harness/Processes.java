@@ -116,7 +116,8 @@ public final class Processes implements AutoCloseable {
 
   public static String tail(Path log, int lines) {
     try {
-      List<String> all = Files.readAllLines(log);
+      // readiness probes log every DOWN answer; they hide the lines that explain a failure
+      List<String> all = Files.readAllLines(log).stream().filter(l -> !l.contains("SRHCK01001")).toList();
       return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
     } catch (IOException e) {
       return "(unreadable: " + e + ")";
