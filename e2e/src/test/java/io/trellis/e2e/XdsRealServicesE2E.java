@@ -17,9 +17,15 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.xds.XdsChannelCredentials;
 import io.grpc.xds.XdsNameResolverProvider;
+import io.grpc.xds.XdsServerBuilder;
+import io.grpc.xds.XdsServerCredentials;
 import io.trellis.e2e.harness.Await;
 import io.trellis.e2e.harness.ControlPlane;
+import io.trellis.e2e.harness.Processes;
+import io.trellis.e2e.harness.SdsFetch;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,7 +40,8 @@ import org.junit.jupiter.api.Test;
  * Issue 5, with the real services: grpc-java's own xDS client ({@code xds:///greeter}), configured only
  * by our xds-service, which builds its config from policy-service's view of Dataplanes created over the
  * REST API. The client balances over both registered backends; a Dataplane added or deleted through the
- * REST API moves its calls within seconds.
+ * REST API moves its calls within seconds. With mesh mTLS, proxyless clients and an xDS-enabled server
+ * use the identities our SDS serves, and the server enforces the MeshTrafficPermission we translated.
  */
 class XdsRealServicesE2E {
   static ControlPlane cp;
@@ -94,7 +101,7 @@ class XdsRealServicesE2E {
         {"type":"Dataplane","mesh":"default","name":"client-1","networking":{"address":"127.0.0.1",
          "inbound":[{"port":%d,"tags":{"kuma.io/service":"client","kuma.io/protocol":"grpc"}}],
          "outbound":[{"port":10003,"tags":{"kuma.io/service":"greeter"}}]}}""".formatted(
-        io.trellis.e2e.harness.Processes.freePort()));
+        Processes.freePort()));
 
     String scheme = "xds-e2e";
     XdsNameResolverProvider resolver = XdsNameResolverProvider.createForTest(scheme,
@@ -154,13 +161,111 @@ class XdsRealServicesE2E {
     return backends.get(backend).calls().get();
   }
 
-  /** grpc-java bootstrap for one client: our xds-service, the node id naming its Dataplane, its token. */
   static Map<String, ?> bootstrap(String nodeId, String token) {
+    return bootstrap(nodeId, token, Map.of());
+  }
+
+  /**
+   * grpc-java bootstrap for one client or server: our xds-service, the node id naming its Dataplane, its
+   * dataplane token, and the certificate provider our mTLS config points at.
+   */
+  static Map<String, ?> bootstrap(String nodeId, String token, Map<String, ?> certProviders) {
     return Map.of(
         "xds_servers", List.of(Map.of(
             "server_uri", cp.xdsAddress(),
             "channel_creds", List.of(Map.of("type", "insecure")),
             "server_features", List.of("xds_v3"))),
-        "node", Map.of("id", nodeId, "metadata", Map.of("dataplane.token", token)));
+        "node", Map.of("id", nodeId, "metadata", Map.of("dataplane.token", token)),
+        "server_listener_resource_name_template", "trellis/inbound/%s",
+        "certificate_providers", certProviders);
+  }
+
+  static String dataplane(String mesh, String name, int port, String service, boolean ready, boolean toGreeter) {
+    return """
+        {"type":"Dataplane","mesh":"%s","name":"%s","networking":{"address":"127.0.0.1",
+         "inbound":[{"port":%d,"tags":{"kuma.io/service":"%s","kuma.io/protocol":"grpc"},"health":{"ready":%s}}]%s}}"""
+        .formatted(mesh, name, port, service, ready,
+            toGreeter ? ",\"outbound\":[{\"port\":10003,\"tags\":{\"kuma.io/service\":\"greeter\"}}]" : "");
+  }
+
+  /**
+   * The identity xds-service's SDS serves for {@code service}, fetched as an Envoy would for a second
+   * Dataplane of that service ({@code <service>-sds}). A separate Dataplane because xds-service keys a
+   * session's client kind (Envoy or proxyless) by node; the SAN depends on the service only.
+   */
+  static SdsFetch.Identity identity(String mesh, String service, Path dir) throws Exception {
+    String name = service + "-sds";
+    // not ready: its endpoint must never receive traffic
+    cp.put("/meshes/" + mesh + "/dataplanes/" + name, dataplane(mesh, name, Processes.freePort(), service, false, false));
+    return SdsFetch.fetch(cp.xdsAddress(), mesh, name, cp.dataplaneToken(mesh, name), dir.resolve(service));
+  }
+
+  static List<String> uriSans(String pem) throws Exception {
+    var cert = (java.security.cert.X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
+        .generateCertificate(new java.io.ByteArrayInputStream(pem.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+    return cert.getSubjectAlternativeNames().stream().filter(san -> (Integer) san.get(0) == 6)
+        .map(san -> (String) san.get(1)).toList();
+  }
+
+  @Test
+  void proxylessMtlsWithSdsIdentitiesEnforcesMeshTrafficPermission() throws Exception {
+    cp.put("/meshes/secure", """
+        {"type":"Mesh","name":"secure","mtls":{"enabledBackend":"ca-1","backends":[{"name":"ca-1","type":"builtin"}]}}""");
+    int port = Processes.freePort();
+    cp.put("/meshes/secure/dataplanes/greeter-1", dataplane("secure", "greeter-1", port, "greeter", true, false));
+    cp.put("/meshes/secure/meshtrafficpermissions/allow-client-ok", """
+        {"type":"MeshTrafficPermission","mesh":"secure","name":"allow-client-ok","spec":{
+          "targetRef":{"kind":"MeshService","name":"greeter"},
+          "from":[{"targetRef":{"kind":"MeshSubset","tags":{"kuma.io/service":"client-ok"}},"default":{"action":"Allow"}}]}}""");
+    Path dir = java.nio.file.Files.createTempDirectory(cp.processes.dataDir(), "mtls");
+
+    SdsFetch.Identity serverId = identity("secure", "greeter", dir);
+    assertThat(uriSans(serverId.certPem())).contains("spiffe://secure/greeter");
+    AtomicInteger served = new AtomicInteger();
+    Server server = XdsServerBuilder.forPort(port, XdsServerCredentials.create(InsecureServerCredentials.create()))
+        .overrideBootstrapForTest(bootstrap("secure.greeter-1", cp.dataplaneToken("secure", "greeter-1"),
+            SdsFetch.certProvider(serverId)))
+        .addService(ServerInterceptors.intercept(new HealthStatusManager().getHealthService(), new ServerInterceptor() {
+          @Override
+          public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+              ServerCallHandler<Q, R> next) {
+            served.incrementAndGet();
+            return next.startCall(call, headers);
+          }
+        }))
+        .build().start();
+    try {
+      assertThat(mtlsCall("client-ok", dir)).as("client-ok is allowed by the MeshTrafficPermission")
+          .isEqualTo(io.grpc.Status.Code.OK);
+      assertThat(mtlsCall("client-bad", dir)).as("client-bad has a valid mesh identity but no permission")
+          .isEqualTo(io.grpc.Status.Code.PERMISSION_DENIED);
+      assertThat(served.get()).as("only the allowed call reached the service").isEqualTo(1);
+    } finally {
+      server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  /** One call from a proxyless client of {@code service} over mTLS with its SDS identity, as our xDS configures it. */
+  static io.grpc.Status.Code mtlsCall(String service, Path dir) throws Exception {
+    String name = service + "-1";
+    cp.put("/meshes/secure/dataplanes/" + name, dataplane("secure", name, Processes.freePort(), service, true, true));
+    SdsFetch.Identity id = identity("secure", service, dir);
+    assertThat(uriSans(id.certPem())).contains("spiffe://secure/" + service);
+    String scheme = "xds-" + service;
+    XdsNameResolverProvider resolver = XdsNameResolverProvider.createForTest(scheme,
+        bootstrap("secure." + name, cp.dataplaneToken("secure", name), SdsFetch.certProvider(id)));
+    NameResolverRegistry.getDefaultRegistry().register(resolver);
+    ManagedChannel channel = Grpc.newChannelBuilder(scheme + ":///greeter",
+        XdsChannelCredentials.create(InsecureChannelCredentials.create())).build();
+    try {
+      HealthGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS).withWaitForReady()
+          .check(HealthCheckRequest.getDefaultInstance());
+      return io.grpc.Status.Code.OK;
+    } catch (io.grpc.StatusRuntimeException e) {
+      return e.getStatus().getCode();
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      NameResolverRegistry.getDefaultRegistry().deregister(resolver);
+    }
   }
 }
