@@ -149,6 +149,10 @@ class GatewayDemoE2E {
     assertThat(r.body()).isEqualTo("RBAC: access denied");
     assertThat(r.headers().firstValue("x-trellis-request-id")).isPresent();
     assertThat(appRequests.get()).as("demo-app must not be reached").isEqualTo(before);
+    // denied by the sidecar's RBAC, for the identity the gateway presented over mTLS
+    Await.until(Duration.ofSeconds(5), "the sidecar logs the denied request of spiffe://default/edge-gateway", () ->
+        cp.log("gateway-proxy-sidecar").lines().anyMatch(l -> l.contains("\"status\":403")
+            && l.contains("\"peer\":\"spiffe://default/edge-gateway\"")));
   }
 
   @Test

@@ -157,6 +157,35 @@ class XdsRealServicesE2E {
     }
   }
 
+  @Test
+  void aTokenIssuedForAnotherDataplaneGetsNoConfig() throws Exception {
+    cp.put("/meshes/default", "{\"type\":\"Mesh\",\"name\":\"default\"}");
+    cp.put("/meshes/default/dataplanes/intruder-1", """
+        {"type":"Dataplane","mesh":"default","name":"intruder-1","networking":{"address":"127.0.0.1",
+         "inbound":[{"port":%d,"tags":{"kuma.io/service":"intruder"}}],
+         "outbound":[{"port":10004,"tags":{"kuma.io/service":"greeter"}}]}}""".formatted(Processes.freePort()));
+    // a valid token, but for intruder-1: it must not obtain the config of the node it claims to be
+    String scheme = "xds-intruder";
+    XdsNameResolverProvider resolver = XdsNameResolverProvider.createForTest(scheme,
+        bootstrap("default.client-1", cp.dataplaneToken("default", "intruder-1")));
+    NameResolverRegistry.getDefaultRegistry().register(resolver);
+    ManagedChannel channel = Grpc.newChannelBuilder(scheme + ":///greeter", InsecureChannelCredentials.create()).build();
+    int before = backends.values().stream().mapToInt(b -> b.calls().get()).sum();
+    try {
+      io.grpc.StatusRuntimeException e = org.assertj.core.api.Assertions.catchThrowableOfType(
+          io.grpc.StatusRuntimeException.class,
+          () -> HealthGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+              .check(HealthCheckRequest.getDefaultInstance()));
+      assertThat(e).as("the call must fail without config").isNotNull();
+      assertThat(backends.values().stream().mapToInt(b -> b.calls().get()).sum()).isEqualTo(before);
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      NameResolverRegistry.getDefaultRegistry().deregister(resolver);
+    }
+    Await.until(Duration.ofSeconds(10), "xds-service logs the refused stream", () ->
+        cp.log("xds-service").contains("ADS stream refused (node default.client-1): PERMISSION_DENIED"));
+  }
+
   static int calls(String backend) {
     return backends.get(backend).calls().get();
   }

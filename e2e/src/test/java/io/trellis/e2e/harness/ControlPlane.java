@@ -133,6 +133,15 @@ public final class ControlPlane implements AutoCloseable {
     }
   }
 
+  /** The whole log of one service so far. */
+  public String log(String name) {
+    try {
+      return Files.readString(Processes.logFile(processes, name));
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
   /** Log tails of every service, for a failure message. */
   public String logs(List<String> names) {
     StringBuilder sb = new StringBuilder();
