@@ -93,12 +93,17 @@ public final class ProxyViewBuilder {
       }
     }
     if (!isGateway || net.gateway().type() == DataplaneSpec.GatewayType.DELEGATED) {
-      for (OutboundView out : outbounds(snap, net, proxyPolicies)) {
+      for (OutboundView out : outbounds(snap, net, proxyPolicies, List.of())) {
         view.addOutbounds(out);
       }
     }
     if (gateway != null && net.gateway().type() == DataplaneSpec.GatewayType.BUILTIN) {
-      view.setGateway(gatewayView(snap, proxy, gateway, proxyPolicies));
+      GatewayView gv = gatewayView(snap, proxy, gateway, proxyPolicies);
+      view.setGateway(gv);
+      // A builtin gateway's clusters and endpoints are those of the services its routes point at.
+      for (OutboundView out : outbounds(snap, null, proxyPolicies, routeBackends(snap, gv))) {
+        view.addOutbounds(out);
+      }
     }
     for (Map.Entry<PolicyPlugin, List<ParsedPolicy>> e : proxyPolicies.entrySet()) {
       List<Entry> entries = new ArrayList<>();
@@ -138,9 +143,39 @@ public final class ProxyViewBuilder {
     return b.build();
   }
 
+  /** Services named by the backends of a gateway's routes (MeshHTTPRoute/MeshTCPRoute backendRefs, MeshGatewayRoute destinations). */
+  private static List<String> routeBackends(MeshSnapshot snap, GatewayView gv) {
+    Set<String> services = new LinkedHashSet<>();
+    for (String json : gv.getRouteJsonsList()) {
+      try {
+        collectBackends(snap.codec.jsonMapper().readTree(json), services);
+      } catch (java.io.IOException e) {
+        // written by the codec just before; cannot be unreadable
+      }
+    }
+    return new ArrayList<>(services);
+  }
+
+  private static void collectBackends(com.fasterxml.jackson.databind.JsonNode node, Set<String> out) {
+    if (node.isObject()) {
+      node.path("backendRefs").forEach(ref -> {
+        if (ref.hasNonNull("name")) {
+          out.add(ref.get("name").asText());
+        }
+      });
+      if (node.path("destination").hasNonNull(TargetRefs.SERVICE)) {
+        out.add(node.path("destination").get(TargetRefs.SERVICE).asText());
+      }
+    }
+    node.forEach(child -> collectBackends(child, out));
+  }
+
   private static List<OutboundView> outbounds(MeshSnapshot snap, DataplaneSpec.Networking net,
-      Map<PolicyPlugin, List<ParsedPolicy>> proxyPolicies) {
+      Map<PolicyPlugin, List<ParsedPolicy>> proxyPolicies, List<String> gatewayBackends) {
     Map<String, OutboundView.Builder> byService = new LinkedHashMap<>();
+    for (String service : gatewayBackends) {
+      byService.put(service, OutboundView.newBuilder().setService(service).putTags(TargetRefs.SERVICE, service));
+    }
     if (net != null && net.outbound() != null) {
       for (DataplaneSpec.Outbound out : net.outbound()) {
         Map<String, String> tags = out.tags() == null ? Map.of() : out.tags();

@@ -387,7 +387,8 @@ class TargetRefMatchingTest {
               assertThat(v.getGateway().getSecretsMap().get("edge-cert").toStringUtf8()).isEqualTo("PEM DATA");
               assertThat(applied(v.getGateway().getListeners(0).getRulesList(), "MeshHTTPRoute"))
                   .containsExactly("api");
-              assertThat(v.getOutboundsList()).isEmpty();
+              // the route's backend, so that xds-service can build its cluster and endpoints
+              assertThat(v.getOutboundsList()).extracting(OutboundView::getService).containsExactly("backend");
             }),
         new Case("MeshGateway targetRef beats MeshSubset on a gateway", List.of(
             Dataplanes.builder().name("edge-1").gatewayBuiltin("edge").tag("zone", "a").build(),
