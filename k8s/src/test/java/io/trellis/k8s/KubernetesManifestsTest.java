@@ -3,6 +3,10 @@ package io.trellis.k8s;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -69,9 +73,12 @@ class KubernetesManifestsTest {
       if (!Files.exists(generated)) {
         fail(generated + " is missing: package " + service + " first (./mvnw package), its build writes it");
       }
-      String yaml = Files.readString(generated, StandardCharsets.UTF_8).strip();
-      out.append("# ---- ").append(service).append('\n').append(yaml.startsWith("---") ? yaml : "---\n" + yaml)
-          .append('\n');
+      out.append("# ---- ").append(service).append('\n');
+      for (String document : Files.readString(generated, StandardCharsets.UTF_8).split("(?m)^---$")) {
+        if (!document.isBlank()) {
+          out.append("---\n").append(normalized(document));
+        }
+      }
     }
     collected = out.toString();
     KubernetesList list = new KubernetesList();
@@ -85,6 +92,38 @@ class KubernetesManifestsTest {
       list.getItems().add((HasMetadata) parsed);
     }
     objects = list.getItems();
+  }
+
+  /**
+   * The generator's map order varies between runs and it stamps the git commit into annotations: keys
+   * and named list entries are sorted and the commit/VCS annotations dropped, so the file only changes when the content does.
+   */
+  static String normalized(String document) throws IOException {
+    ObjectMapper yaml = new ObjectMapper(new YAMLFactory()
+        .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+        .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+        .enable(YAMLGenerator.Feature.INDENT_ARRAYS_WITH_INDICATOR))
+        .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
+    Map<?, ?> tree = yaml.readValue(document, Map.class);
+    dropVcsAnnotations(tree);
+    return yaml.writeValueAsString(tree);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void dropVcsAnnotations(Object node) {
+    if (node instanceof Map<?, ?> map) {
+      Object annotations = map.get("annotations");
+      if (annotations instanceof Map<?, ?> a) {
+        ((Map<String, Object>) a).keySet().removeIf(k -> k.equals("app.quarkus.io/commit-id") || k.equals("app.quarkus.io/vcs-uri"));
+      }
+      map.values().forEach(KubernetesManifestsTest::dropVcsAnnotations);
+    } else if (node instanceof List<?> list) {
+      list.forEach(KubernetesManifestsTest::dropVcsAnnotations);
+      // env, ports, volumes, mounts: their order varies between builds and means nothing
+      if (!list.isEmpty() && list.stream().allMatch(e -> e instanceof Map<?, ?> m && m.get("name") instanceof String)) {
+        ((List<Map<String, Object>>) list).sort(java.util.Comparator.comparing(m -> (String) m.get("name")));
+      }
+    }
   }
 
   @Test
