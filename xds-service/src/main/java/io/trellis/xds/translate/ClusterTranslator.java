@@ -46,13 +46,24 @@ public final class ClusterTranslator {
       }
     }
     for (OutboundView o : in.view().getOutboundsList()) {
-      out.put(o.getService(), outbound(in, o, o.getService()));
+      out.put(o.getService(), memoized(in, o, o.getService()));
     }
     Backends.subsets(in).forEach((name, subset) -> in.view().getOutboundsList().stream()
         .filter(o -> o.getService().equals(subset.service()))
         .findFirst()
-        .ifPresent(o -> out.put(name, outbound(in, o, name))));
+        .ifPresent(o -> out.put(name, memoized(in, o, name))));
     return new ArrayList<>(out.values());
+  }
+
+  /**
+   * Every input of {@link #outbound}: an EDS cluster reads the service, protocol and rules of the outbound
+   * (its endpoints travel over EDS, its local address/port do not matter), so proxies share it.
+   */
+  private static Cluster memoized(ProxyInput in, OutboundView o, String name) {
+    Object endpoints = o.getExternal() ? o.getEndpointsList() : List.of();
+    return in.memo().get(new Memo.Key("cluster", true, name, o.getService(), o.getProtocol(), o.getRulesList(),
+            o.getExternal(), endpoints, in.meshName(), in.mtls(), in.client()),
+        () -> outbound(in, o, name));
   }
 
   static Cluster outbound(ProxyInput in, OutboundView o, String name) {

@@ -46,7 +46,13 @@ public final class ListenerTranslator {
       out.add(inbound(in, i, tp != null));
     }
     for (OutboundView o : in.view().getOutboundsList()) {
-      out.add(in.proxyless() ? apiListener(o) : outbound(in, o, tp != null));
+      boolean transparent = tp != null;
+      // Per proxy (the source service and proxy rules go into access logs); a listener reads the
+      // outbound's address, port, protocol, service and rules, never its endpoints.
+      out.add(in.memo().get(new Memo.Key("listener", false, o.getService(), o.getAddress(), o.getPort(), o.getProtocol(),
+              o.getRulesList(), in.client(), transparent, in.meshName(), in.view().getProxyRulesList(),
+              in.view().getInboundsCount() == 0 ? "" : in.view().getInbounds(0).getTagsOrDefault("kuma.io/service", "")),
+          () -> in.proxyless() ? apiListener(o) : outbound(in, o, transparent)));
     }
     if (tp != null) {
       int outPort = tp.redirectPortOutbound() == null ? 15001 : tp.redirectPortOutbound();
