@@ -29,15 +29,7 @@ public final class ClusterTranslator {
     if (!in.proxyless()) {
       for (InboundView i : in.view().getInboundsList()) {
         String name = Names.localCluster((int) i.getServicePort());
-        MeshTimeoutSpec.Conf timeouts = TimeoutConfigurer.conf(i.getRulesList());
-        Cluster.Builder c = Cluster.newBuilder().setName(name)
-            .setType(Cluster.DiscoveryType.STATIC)
-            .setConnectTimeout(TimeoutConfigurer.connectTimeout(timeouts))
-            .setLoadAssignment(EndpointTranslator.assignment(name, List.of(io.trellis.api.policy.v1.Endpoint.newBuilder()
-                .setAddress(i.getServiceAddress().isEmpty() ? "127.0.0.1" : i.getServiceAddress())
-                .setPort(i.getServicePort()).setHealthy(true).setWeight(1).build()), Map.of()));
-        httpOptions(c, i.getProtocol(), timeouts);
-        out.put(name, c.build());
+        out.put(name, in.memo().get(new Memo.Key("local-cluster", false, i), () -> local(i)));
       }
       if (in.transparentProxying() != null) {
         out.put(OUTBOUND_PASSTHROUGH, passthrough(OUTBOUND_PASSTHROUGH, null));
@@ -53,6 +45,20 @@ public final class ClusterTranslator {
         .findFirst()
         .ifPresent(o -> out.put(name, memoized(in, o, name))));
     return new ArrayList<>(out.values());
+  }
+
+  /** The proxy's own app behind an inbound (reads only the inbound). */
+  private static Cluster local(InboundView i) {
+    String name = Names.localCluster((int) i.getServicePort());
+    MeshTimeoutSpec.Conf timeouts = TimeoutConfigurer.conf(i.getRulesList());
+    Cluster.Builder c = Cluster.newBuilder().setName(name)
+        .setType(Cluster.DiscoveryType.STATIC)
+        .setConnectTimeout(TimeoutConfigurer.connectTimeout(timeouts))
+        .setLoadAssignment(EndpointTranslator.assignment(name, List.of(io.trellis.api.policy.v1.Endpoint.newBuilder()
+            .setAddress(i.getServiceAddress().isEmpty() ? "127.0.0.1" : i.getServiceAddress())
+            .setPort(i.getServicePort()).setHealthy(true).setWeight(1).build()), Map.of()));
+    httpOptions(c, i.getProtocol(), timeouts);
+    return c.build();
   }
 
   /**

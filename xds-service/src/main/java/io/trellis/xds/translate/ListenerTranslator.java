@@ -43,7 +43,9 @@ public final class ListenerTranslator {
     List<Listener> out = new ArrayList<>();
     DataplaneSpec.TransparentProxying tp = in.proxyless() ? null : in.transparentProxying();
     for (InboundView i : in.view().getInboundsList()) {
-      out.add(inbound(in, i, tp != null));
+      boolean transparent = tp != null;
+      out.add(in.memo().get(new Memo.Key("inbound-listener", false, i, in.client(), in.mtls(), in.meshName(),
+          in.view().getProxyRulesList(), transparent), () -> inbound(in, i, transparent)));
     }
     for (OutboundView o : in.view().getOutboundsList()) {
       boolean transparent = tp != null;

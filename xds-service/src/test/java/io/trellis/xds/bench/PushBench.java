@@ -31,7 +31,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Load driver: N simulated ADS clients (SotW, CDS+EDS, ACK every response) against java-control-plane with
- * our translation, 1000 services, each proxy reaching K of them (service 0 always). One endpoint change
+ * our translation, 1000 services, each proxy reaching K of them (service 0 always) with Kuma's default
+ * MeshTimeout/MeshRetry/MeshCircuitBreaker rules. One endpoint change
  * of service 0 → time until every proxy ACKed the new EDS, CPU-seconds of the push, heap per proxy.
  * Every proxy receives its new view as bytes and parses it (as from policy-service's stream), then:
  * mode "shared" = our path ({@link io.trellis.xds.SnapshotBuilder} per proxy as in ProxySession: unchanged
@@ -127,6 +128,18 @@ public final class PushBench {
     return TimeUnit.NANOSECONDS.toMillis(nanos);
   }
 
+  // Kuma 2.x creates these default policies with every mesh (mesh-timeout-all-default,
+  // mesh-retry-all-default, mesh-circuit-breaker-all-default), so every outbound of a real view carries them.
+  static final io.trellis.api.policy.v1.PolicyRules DEFAULT_TIMEOUT = Views.rules("MeshTimeout", Views.conf(
+      "{\"connectionTimeout\":\"5s\",\"idleTimeout\":\"1h\",\"http\":{\"requestTimeout\":\"15s\",\"streamIdleTimeout\":\"30m\"}}"));
+  static final io.trellis.api.policy.v1.PolicyRules DEFAULT_RETRY = Views.rules("MeshRetry", Views.conf(
+      "{\"tcp\":{\"maxConnectAttempt\":5},\"http\":{\"numRetries\":5,\"perTryTimeout\":\"16s\","
+          + "\"backOff\":{\"baseInterval\":\"25ms\",\"maxInterval\":\"250ms\"}}}"));
+  static final io.trellis.api.policy.v1.PolicyRules DEFAULT_CIRCUIT_BREAKER = Views.rules("MeshCircuitBreaker", Views.conf(
+      "{\"connectionLimits\":{\"maxConnections\":1024,\"maxPendingRequests\":1024,\"maxRequests\":1024,\"maxRetries\":3},"
+          + "\"outlierDetection\":{\"disabled\":false,\"interval\":\"10s\",\"baseEjectionTime\":\"30s\",\"maxEjectionPercent\":20,"
+          + "\"detectors\":{\"totalFailures\":{\"consecutive\":5}}}}"));
+
   static ProxyView view(int i, int services, int perProxy, int endpointsOfService0) {
     Views.Builder b = Views.of(Dataplanes.builder().name("p" + i).address("10.1.0.1").inbound(8080, "svc-" + (i % services))
         .protocol("http").build(), Meshes.defaultMesh());
@@ -137,9 +150,10 @@ public final class PushBench {
       for (int e = 0; e < n; e++) {
         eps[e] = Views.endpoint("10.2." + (s / 250) + "." + (s % 250), 8000 + e);
       }
-      b.outbound("svc-" + s, "http", "127.0.0.1", 20000 + k, eps);
+      b.outbound("svc-" + s, "http", "127.0.0.1", 20000 + k, eps)
+          .outboundRules(DEFAULT_TIMEOUT, DEFAULT_RETRY, DEFAULT_CIRCUIT_BREAKER);
     }
-    return b.build();
+    return b.inboundRules(8080, DEFAULT_TIMEOUT).build();
   }
 
   static io.envoyproxy.controlplane.cache.v3.Snapshot snapshot(ProxyView v, io.trellis.xds.SnapshotBuilder shared) {
