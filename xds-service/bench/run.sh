@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
-# Push benchmark of xds-service's snapshot path, our (shared) mode side by side with the naive one.
-# Usage: xds-service/bench/run.sh [proxies...]   (default: 1000 2000)
+# Push benchmark of xds-service's snapshot path: our (shared) mode side by side with the naive one, same run.
+# Usage: xds-service/bench/run.sh [proxies...]   (default: 1000 2000 5000 10000)
+# Prints one line per (N, mode) and writes them, with the machine load, to bench/results/push-<date>.txt.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ./mvnw -B -q -o -pl xds-service -am test-compile -DskipTests
 ./mvnw -B -q -o -pl xds-service dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=/tmp/xds-bench-cp.txt >/dev/null
 CP="xds-service/target/test-classes:xds-service/target/classes:api/target/classes:$(cat /tmp/xds-bench-cp.txt)"
-for n in "${@:-1000 2000}"; do
-  for mode in shared naive; do
-    java -Xmx1500m -cp "$CP" io.trellis.xds.bench.PushBench "$n" "$mode" 20
+mkdir -p xds-service/bench/results
+OUT="xds-service/bench/results/push-$(date -u +%Y%m%dT%H%M%SZ).txt"
+{
+  echo "# xds-service push benchmark, $(date -u), $(nproc) cores, java $(java -version 2>&1 | head -1)"
+  echo "# 1000 services, 20 outbounds per proxy, one endpoint change of a service every proxy reaches"
+  for n in "${@:-1000 2000 5000 10000}"; do
+    for mode in shared naive; do
+      echo "# load before: $(uptime)"
+      java -Xmx6g -cp "$CP" io.trellis.xds.bench.PushBench "$n" "$mode" 20
+    done
   done
-done
+  echo "# load after: $(uptime)"
+} 2>&1 | tee "$OUT"
+echo "results: $OUT"

@@ -20,7 +20,9 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.grpc.GrpcService;
 import io.trellis.api.auth.BearerAuth;
-import io.trellis.xds.auth.VerificationKeysWatcher;
+import io.trellis.xds.auth.ProxyAuthenticators;
+import java.util.ArrayList;
+import java.util.concurrent.CompletionStage;
 import io.trellis.xds.translate.ProxyInput;
 import java.util.List;
 import org.jboss.logging.Logger;
@@ -28,8 +30,9 @@ import org.jboss.logging.Logger;
 /**
  * The ADS endpoint (xDS v3, state of the world and delta) on the service's one port. Each stream is
  * authenticated on its first request, before java-control-plane sees it: the node id names the proxy,
- * a dataplane token (bearer header or node metadata {@code dataplane.token}) must prove it. Failures end
- * the stream with UNAUTHENTICATED / PERMISSION_DENIED and nothing is sent.
+ * a token (bearer header or node metadata {@code dataplane.token}) must prove it — a dataplane token, or
+ * in Kubernetes mode the pod's ServiceAccount token ({@link ProxyAuthenticators}). Failures end the stream
+ * with UNAUTHENTICATED / PERMISSION_DENIED and nothing is sent.
  */
 @GrpcService
 public class AdsServer implements BindableService {
@@ -37,14 +40,14 @@ public class AdsServer implements BindableService {
   static final String TOKEN_METADATA = "dataplane.token";
 
   private final ProxySessions sessions;
-  private final VerificationKeysWatcher keys;
+  private final ProxyAuthenticators auth;
   private final V3DiscoveryServer server;
   private final XdsCallbacks callbacks;
   private final Counter rejected;
 
-  public AdsServer(ProxySessions sessions, VerificationKeysWatcher keys, MeterRegistry registry) {
+  public AdsServer(ProxySessions sessions, ProxyAuthenticators auth, MeterRegistry registry) {
     this.sessions = sessions;
-    this.keys = keys;
+    this.auth = auth;
     this.callbacks = new XdsCallbacks(registry);
     // The cached serializer keeps one serialized Any per distinct resource, so a cluster shared by
     // many proxies is serialized once, not once per proxy.
@@ -94,46 +97,108 @@ public class AdsServer implements BindableService {
       String bearer = BearerAuth.bearerToken(headers);
       ServerCall.Listener<Q> delegate = next.startCall(call, headers);
       return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(delegate) {
+        // Guards the listener state; authentication may complete on another thread (TokenReview), and
+        // messages that arrive meanwhile are held, in order, until it does. Nothing reaches
+        // java-control-plane (so nothing is sent) before the proxy is authenticated.
+        private final Object lock = new Object();
+        private final List<Runnable> held = new ArrayList<>();
         private ProxyRef ref;
         private Node node;
         private Runnable release;
+        private boolean authenticating;
+        private boolean open;
         private boolean refused;
+        private boolean ended;
 
         @Override
         public void onMessage(Q message) {
+          synchronized (lock) {
+            if (refused || ended) {
+              return;
+            }
+            if (open) {
+              deliver(message);
+              return;
+            }
+            held.add(() -> deliver(message));
+            if (!authenticating) {
+              authenticating = true;
+              authenticate(nodeOf(message));
+            }
+          }
+        }
+
+        private void authenticate(Node n) {
+          ProxyRef candidate;
+          try {
+            candidate = ProxyRef.parse(n.getId());
+          } catch (StatusRuntimeException e) {
+            refuse(n, e.getStatus());
+            return;
+          }
+          Value metaToken = n.getMetadata().getFieldsOrDefault(TOKEN_METADATA, null);
+          String token = bearer != null ? bearer : metaToken == null ? null : metaToken.getStringValue();
+          CompletionStage<Void> result;
+          try {
+            result = auth.get().authenticate(token, candidate);
+          } catch (RuntimeException e) {
+            result = java.util.concurrent.CompletableFuture.failedFuture(e);
+          }
+          result.whenComplete((ok, error) -> {
+            synchronized (lock) {
+              if (ended || refused) {
+                return;
+              }
+              if (error != null) {
+                Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                    ? error.getCause() : error;
+                Status status = cause instanceof StatusRuntimeException sre ? sre.getStatus()
+                    : Status.UNAUTHENTICATED.withDescription("authentication failed");
+                if (!(cause instanceof StatusRuntimeException)) {
+                  LOG.warnf(cause, "authenticating proxy %s failed", candidate);
+                }
+                refuse(n, status);
+                return;
+              }
+              ref = candidate;
+              node = n;
+              release = sessions.connect(ref, kindOf(n));
+              open = true;
+              LOG.debugf("proxy %s connected (%s)", ref, n.getUserAgentName());
+              List<Runnable> pending = new ArrayList<>(held);
+              held.clear();
+              pending.forEach(Runnable::run);
+            }
+          });
+        }
+
+        private void refuse(Node n, Status status) {
+          refused = true;
+          held.clear();
+          rejected.increment();
+          LOG.infof("ADS stream refused (node %s): %s %s", n.getId(), status.getCode(), status.getDescription());
+          call.close(status, new Metadata());
+          releaseOnce();
+        }
+
+        /** A message of an authenticated stream, as java-control-plane should see it. */
+        private void deliver(Q message) {
           if (refused) {
             return;
           }
           Node n = nodeOf(message);
-          try {
-            if (ref == null) {
-              ProxyRef candidate = ProxyRef.parse(n.getId());
-              Value metaToken = n.getMetadata().getFieldsOrDefault(TOKEN_METADATA, null);
-              String token = bearer != null ? bearer : metaToken == null ? null : metaToken.getStringValue();
-              keys.verifier().verify(token, candidate);
-              ref = candidate;
-              node = n;
-              release = sessions.connect(ref, kindOf(n));
-              LOG.debugf("proxy %s connected (%s)", ref, n.getUserAgentName());
-            } else if (!n.getId().isEmpty() && !n.getId().equals(ref.nodeId())) {
-              throw Status.PERMISSION_DENIED.withDescription("node.id: " + n.getId()
-                  + " (expected: " + ref.nodeId() + ", the node this stream authenticated as)").asRuntimeException();
-            }
-          } catch (StatusRuntimeException e) {
-            refused = true;
-            rejected.increment();
-            LOG.infof("ADS stream refused (node %s): %s %s", n.getId(), e.getStatus().getCode(), e.getStatus().getDescription());
-            call.close(e.getStatus(), new Metadata());
-            releaseOnce();
+          if (!n.getId().isEmpty() && !n.getId().equals(ref.nodeId())) {
+            refuse(n, Status.PERMISSION_DENIED.withDescription("node.id: " + n.getId()
+                + " (expected: " + ref.nodeId() + ", the node this stream authenticated as)"));
             return;
           }
           // Clients may send the node only on a stream's first request; the cache groups by node id.
           Q request = withNode(message, node);
           if (request instanceof DiscoveryRequest r && !r.getResponseNonce().isEmpty()) {
-            String rejected = callbacks.rejectedVersion(ref.nodeId(), r);
-            if (rejected != null && !rejected.equals(r.getVersionInfo())) {
+            String rejectedVersion = callbacks.rejectedVersion(ref.nodeId(), r);
+            if (rejectedVersion != null && !rejectedVersion.equals(r.getVersionInfo())) {
               @SuppressWarnings("unchecked")
-              Q rewritten = (Q) r.toBuilder().setVersionInfo(rejected).build();
+              Q rewritten = (Q) r.toBuilder().setVersionInfo(rejectedVersion).build();
               request = rewritten;
             }
           }
@@ -142,20 +207,34 @@ public class AdsServer implements BindableService {
 
         @Override
         public void onHalfClose() {
-          if (!refused) {
-            super.onHalfClose();
+          synchronized (lock) {
+            if (refused || ended) {
+              return;
+            }
+            if (!open) {
+              held.add(super::onHalfClose);
+              return;
+            }
           }
+          super.onHalfClose();
         }
 
         @Override
         public void onCancel() {
-          releaseOnce();
+          synchronized (lock) {
+            ended = true;
+            held.clear();
+            releaseOnce();
+          }
           super.onCancel();
         }
 
         @Override
         public void onComplete() {
-          releaseOnce();
+          synchronized (lock) {
+            ended = true;
+            releaseOnce();
+          }
           super.onComplete();
         }
 

@@ -39,6 +39,7 @@ final class ProxySession {
   private final ResourceCodec codec;
   private final ProxySessions.Metrics metrics;
   private final ProxyViewWatcher watcher;
+  private final SnapshotBuilder builder;
   private final java.util.function.BooleanSupplier stillOwner;
 
   private ProxyView view;
@@ -64,6 +65,7 @@ final class ProxySession {
     this.codec = codec;
     this.metrics = metrics;
     this.watcher = new ProxyViewWatcher(upstreams, ref, this::onView, scheduler);
+    this.builder = new SnapshotBuilder(kind, codec);
   }
 
   void start() {
@@ -174,46 +176,16 @@ final class ProxySession {
     }
     XdsResources resources;
     try {
-      resources = ProxyTranslator.translate(ProxyInput.of(view, kind, codec), identity);
+      resources = builder.translate(view, identity);
     } catch (RuntimeException e) {
       metrics.translationFailed();
       LOG.errorf("proxy %s: view %d not translatable, keeping the previous config: %s", ref, view.getVersion(), e.getMessage());
       return;
     }
-    cache.setSnapshot(ref.nodeId(), snapshot(intern(resources)));
+    cache.setSnapshot(ref.nodeId(), SnapshotBuilder.snapshot(resources));
     metrics.snapshotSet();
   }
 
-  /**
-   * Clusters, endpoints and routes of a service are usually identical across the proxies that reach it:
-   * one shared instance each keeps heap per proxy small and lets the serializer cache hit by identity too.
-   */
-  private static final com.google.common.collect.Interner<com.google.protobuf.Message> SHARED =
-      com.google.common.collect.Interners.newWeakInterner();
-
-  @SuppressWarnings("unchecked")
-  private static <T extends com.google.protobuf.Message> List<T> intern(List<T> messages) {
-    return messages.stream().map(m -> (T) SHARED.intern(m)).toList();
-  }
-
-  static XdsResources intern(XdsResources r) {
-    return new XdsResources(intern(r.listeners()), intern(r.routes()), intern(r.clusters()), intern(r.endpoints()),
-        r.secrets());
-  }
-
-  /** Per-type versions are content hashes, so an unchanged type is not resent when another changes. */
-  static Snapshot snapshot(XdsResources r) {
-    return Snapshot.create(
-        r.clusters(), version(r.clusters()),
-        r.endpoints(), version(r.endpoints()),
-        r.listeners(), version(r.listeners()),
-        r.routes(), version(r.routes()),
-        r.secrets(), version(r.secrets()));
-  }
-
-  private static String version(List<?> resources) {
-    return Integer.toHexString(resources.hashCode()) + "-" + resources.size();
-  }
 
   /** Tags of every inbound, merged by key: the identity the certificate must carry. */
   static Map<String, List<String>> identityTags(ProxyView view) {

@@ -7,11 +7,7 @@ import io.trellis.xds.translate.XdsResources;
 public final class BenchAccess {
   private BenchAccess() {}
 
-  public static Snapshot snapshotShared(XdsResources r) {
-    return ProxySession.snapshot(ProxySession.intern(r));
-  }
-
-  public static Snapshot snapshotPlain(XdsResources r) {
-    return ProxySession.snapshot(r);
+  public static Snapshot snapshot(XdsResources r) {
+    return SnapshotBuilder.snapshot(r);
   }
 }

@@ -119,6 +119,85 @@ class GrpcXdsIT {
     }
   }
 
+  static ProxyView routedView(String name, long version, String pathRegex, int... ports) {
+    Endpoint[] eps = java.util.Arrays.stream(ports).mapToObj(p -> endpoint("127.0.0.1", p)).toArray(Endpoint[]::new);
+    return Views.of(Dataplanes.builder().name(name).address("127.0.0.1").inbound(50098, "nack-client").protocol("grpc").build(),
+            Meshes.defaultMesh())
+        .version(version)
+        .outbound("greeter", "grpc", "127.0.0.1", 10003, eps)
+        .outboundRules(Views.rules("MeshHTTPRoute", Views.conf("{\"rules\":[{\"matches\":[{\"path\":{\"type\":"
+            + "\"RegularExpression\",\"value\":\"" + pathRegex + "\"}}],\"default\":{}}]}")))
+        .build();
+  }
+
+  /**
+   * A route grpc-java cannot accept (an invalid RE2 regex) is NACKed: the NACK is logged with the proxy and
+   * the rejected resource and counted, the client keeps serving with its last accepted config, and the
+   * next good change reaches it.
+   */
+  @Test
+  void nackedRouteKeepsTheLastAcceptedConfig() throws Exception {
+    FakeControlPlane fake = FakeControlPlaneResource.FAKE;
+    int a = backend();
+    int c = backend();
+    fake.push(routedView("nack-1", 1, "/grpc\\\\.health.*", a));
+    java.util.List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.logging.Handler capture = new java.util.logging.Handler() {
+      @Override
+      public void publish(java.util.logging.LogRecord r) {
+        warnings.add(String.valueOf(r.getParameters() == null ? r.getMessage()
+            : String.format(r.getMessage(), r.getParameters())));
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    java.util.logging.Logger log = java.util.logging.Logger.getLogger(XdsCallbacks.class.getName());
+    log.addHandler(capture);
+    XdsNameResolverProvider resolver = XdsNameResolverProvider.createForTest("xds-nack",
+        bootstrap("default.nack-1", fake.token("default", "nack-1", "t-nack"), Map.of()));
+    io.grpc.NameResolverRegistry.getDefaultRegistry().register(resolver);
+    ManagedChannel channel = Grpc.newChannelBuilder("xds-nack:///greeter", InsecureChannelCredentials.create()).build();
+    try {
+      HealthGrpc.HealthBlockingStub stub = HealthGrpc.newBlockingStub(channel);
+      stub.withDeadlineAfter(20, TimeUnit.SECONDS).withWaitForReady().check(HealthCheckRequest.getDefaultInstance());
+      String before = metric("trellis_xds_nacks_total\\{mesh=\"default\",type=\"RouteConfiguration\"\\} ([0-9.]+)");
+      // v2: the regex does not compile (RE2) and the endpoint moves to c
+      fake.push(routedView("nack-1", 2, "/grpc(", c));
+      Await.until(Duration.ofSeconds(15), () -> !metric("trellis_xds_nacks_total\\{mesh=\"default\",type=\"RouteConfiguration\"\\} ([0-9.]+)")
+          .equals(before));
+      Await.until(Duration.ofSeconds(5), () -> warnings.stream().anyMatch(w -> w.contains("NACK from proxy default.nack-1")
+          && w.contains("RouteConfiguration") && w.contains("outbound:greeter")));
+      // the client still routes with its last accepted route (EDS was accepted on its own: calls reach c)
+      for (int i = 0; i < 5; i++) {
+        assertThat(stub.withDeadlineAfter(10, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance()).getStatus())
+            .isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+      }
+      int cBefore = calls.get(1).get();
+      // v3 repairs the route and sends c away, back to a: the client follows
+      fake.push(routedView("nack-1", 3, "/grpc\\\\.health.*", a));
+      int aBefore = calls.get(0).get();
+      Await.until(Duration.ofSeconds(15), () -> {
+        stub.withDeadlineAfter(5, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance());
+        return calls.get(0).get() > aBefore;
+      });
+      assertThat(cBefore).as("v2's endpoint change was served").isPositive();
+    } finally {
+      log.removeHandler(capture);
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      io.grpc.NameResolverRegistry.getDefaultRegistry().deregister(resolver);
+    }
+  }
+
+  static String metric(String pattern) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile(pattern)
+        .matcher(io.restassured.RestAssured.given().get("/q/metrics").asString());
+    return m.find() ? m.group(1) : "0";
+  }
+
   /** Writes PEM files for a grpc-java file_watcher certificate provider and returns its bootstrap entry. */
   static Map<String, ?> certProvider(java.nio.file.Path dir, String certPem, String keyPem, String rootsPem) throws Exception {
     java.nio.file.Files.createDirectories(dir);
@@ -169,13 +248,6 @@ class GrpcXdsIT {
     }
   }
 
-  String[] peerIdentity(FakeControlPlane fake, String service) throws Exception {
-    java.security.KeyPair kp = io.trellis.xds.identity.Csr.generateKey();
-    var cert = fake.issue(kp.getPublic(), List.of("spiffe://default/" + service, "kuma://kuma.io/service/" + service),
-        Duration.ofHours(1));
-    return new String[] {io.trellis.xds.identity.Csr.pem(cert), io.trellis.xds.identity.Csr.privateKeyPem(kp.getPrivate()), fake.rootPem};
-  }
-
   @Test
   void xdsServerEnforcesOurRbacOverMutualTls() throws Exception {
     FakeControlPlane fake = FakeControlPlaneResource.FAKE;
@@ -213,7 +285,8 @@ class GrpcXdsIT {
             Meshes.builder().builtinMtls("ca-1").build())
         .outbound("greeter", "grpc", "127.0.0.1", 10003, endpoint("127.0.0.1", greeterPort))
         .build());
-    String[] id = peerIdentity(fake, service);
+    // the client's certificate comes from our SDS too (signed by ca-service for its service)
+    String[] id = identityFromSds(fake, service + "-sds", service);
     String scheme = "xds-" + service;
     XdsNameResolverProvider resolver = XdsNameResolverProvider.createForTest(scheme,
         bootstrap("default." + dataplane, fake.token("default", dataplane, "t-" + dataplane),

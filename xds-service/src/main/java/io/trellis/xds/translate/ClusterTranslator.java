@@ -29,15 +29,7 @@ public final class ClusterTranslator {
     if (!in.proxyless()) {
       for (InboundView i : in.view().getInboundsList()) {
         String name = Names.localCluster((int) i.getServicePort());
-        MeshTimeoutSpec.Conf timeouts = TimeoutConfigurer.conf(i.getRulesList());
-        Cluster.Builder c = Cluster.newBuilder().setName(name)
-            .setType(Cluster.DiscoveryType.STATIC)
-            .setConnectTimeout(TimeoutConfigurer.connectTimeout(timeouts))
-            .setLoadAssignment(EndpointTranslator.assignment(name, List.of(io.trellis.api.policy.v1.Endpoint.newBuilder()
-                .setAddress(i.getServiceAddress().isEmpty() ? "127.0.0.1" : i.getServiceAddress())
-                .setPort(i.getServicePort()).setHealthy(true).setWeight(1).build()), Map.of()));
-        httpOptions(c, i.getProtocol(), timeouts);
-        out.put(name, c.build());
+        out.put(name, in.memo().get(new Memo.Key("local-cluster", false, i), () -> local(i)));
       }
       if (in.transparentProxying() != null) {
         out.put(OUTBOUND_PASSTHROUGH, passthrough(OUTBOUND_PASSTHROUGH, null));
@@ -46,13 +38,38 @@ public final class ClusterTranslator {
       }
     }
     for (OutboundView o : in.view().getOutboundsList()) {
-      out.put(o.getService(), outbound(in, o, o.getService()));
+      out.put(o.getService(), memoized(in, o, o.getService()));
     }
     Backends.subsets(in).forEach((name, subset) -> in.view().getOutboundsList().stream()
         .filter(o -> o.getService().equals(subset.service()))
         .findFirst()
-        .ifPresent(o -> out.put(name, outbound(in, o, name))));
+        .ifPresent(o -> out.put(name, memoized(in, o, name))));
     return new ArrayList<>(out.values());
+  }
+
+  /** The proxy's own app behind an inbound (reads only the inbound). */
+  private static Cluster local(InboundView i) {
+    String name = Names.localCluster((int) i.getServicePort());
+    MeshTimeoutSpec.Conf timeouts = TimeoutConfigurer.conf(i.getRulesList());
+    Cluster.Builder c = Cluster.newBuilder().setName(name)
+        .setType(Cluster.DiscoveryType.STATIC)
+        .setConnectTimeout(TimeoutConfigurer.connectTimeout(timeouts))
+        .setLoadAssignment(EndpointTranslator.assignment(name, List.of(io.trellis.api.policy.v1.Endpoint.newBuilder()
+            .setAddress(i.getServiceAddress().isEmpty() ? "127.0.0.1" : i.getServiceAddress())
+            .setPort(i.getServicePort()).setHealthy(true).setWeight(1).build()), Map.of()));
+    httpOptions(c, i.getProtocol(), timeouts);
+    return c.build();
+  }
+
+  /**
+   * Every input of {@link #outbound}: an EDS cluster reads the service, protocol and rules of the outbound
+   * (its endpoints travel over EDS, its local address/port do not matter), so proxies share it.
+   */
+  private static Cluster memoized(ProxyInput in, OutboundView o, String name) {
+    Object endpoints = o.getExternal() ? o.getEndpointsList() : List.of();
+    return in.memo().get(new Memo.Key("cluster", true, name, o.getService(), o.getProtocol(), o.getRulesList(),
+            o.getExternal(), endpoints, in.meshName(), in.mtls(), in.client()),
+        () -> outbound(in, o, name));
   }
 
   static Cluster outbound(ProxyInput in, OutboundView o, String name) {

@@ -20,14 +20,18 @@ public final class EndpointTranslator {
     List<ClusterLoadAssignment> out = new ArrayList<>();
     for (OutboundView o : in.view().getOutboundsList()) {
       if (!o.getExternal()) {
-        out.add(assignment(o.getService(), o.getEndpointsList(), Map.of()));
+        out.add(memoized(in, o.getService(), o.getEndpointsList(), Map.of()));
       }
     }
     Backends.subsets(in).forEach((name, subset) -> in.view().getOutboundsList().stream()
         .filter(o -> o.getService().equals(subset.service()))
         .findFirst()
-        .ifPresent(o -> out.add(assignment(name, o.getEndpointsList(), subset.tags()))));
+        .ifPresent(o -> out.add(memoized(in, name, o.getEndpointsList(), subset.tags()))));
     return out;
+  }
+
+  private static ClusterLoadAssignment memoized(ProxyInput in, String name, List<Endpoint> endpoints, Map<String, String> tags) {
+    return in.memo().get(new Memo.Key("endpoints", true, name, endpoints, tags), () -> assignment(name, endpoints, tags));
   }
 
   /** Endpoints grouped by zone (Envoy locality); only those carrying all {@code tags}. */

@@ -32,6 +32,17 @@ public final class EnvoyTypes {
 
   private EnvoyTypes() {}
 
+  /** The message inside {@code any}, typed by the registry (dynamic, reflection only). */
+  public static com.google.protobuf.Message unpack(com.google.protobuf.Any any)
+      throws com.google.protobuf.InvalidProtocolBufferException {
+    String name = any.getTypeUrl().substring(any.getTypeUrl().lastIndexOf('/') + 1);
+    com.google.protobuf.Descriptors.Descriptor d = REGISTRY.find(name);
+    if (d == null) {
+      throw new com.google.protobuf.InvalidProtocolBufferException("type " + name + " not in the Envoy type registry");
+    }
+    return com.google.protobuf.DynamicMessage.parseFrom(d, any.getValue());
+  }
+
   public static JsonFormat.Printer printer() {
     return JsonFormat.printer().usingTypeRegistry(REGISTRY).preservingProtoFieldNames();
   }

@@ -43,10 +43,18 @@ public final class ListenerTranslator {
     List<Listener> out = new ArrayList<>();
     DataplaneSpec.TransparentProxying tp = in.proxyless() ? null : in.transparentProxying();
     for (InboundView i : in.view().getInboundsList()) {
-      out.add(inbound(in, i, tp != null));
+      boolean transparent = tp != null;
+      out.add(in.memo().get(new Memo.Key("inbound-listener", false, i, in.client(), in.mtls(), in.meshName(),
+          in.view().getProxyRulesList(), transparent), () -> inbound(in, i, transparent)));
     }
     for (OutboundView o : in.view().getOutboundsList()) {
-      out.add(in.proxyless() ? apiListener(o) : outbound(in, o, tp != null));
+      boolean transparent = tp != null;
+      // Per proxy (the source service and proxy rules go into access logs); a listener reads the
+      // outbound's address, port, protocol, service and rules, never its endpoints.
+      out.add(in.memo().get(new Memo.Key("listener", false, o.getService(), o.getAddress(), o.getPort(), o.getProtocol(),
+              o.getRulesList(), in.client(), transparent, in.meshName(), in.view().getProxyRulesList(),
+              in.view().getInboundsCount() == 0 ? "" : in.view().getInbounds(0).getTagsOrDefault("kuma.io/service", "")),
+          () -> in.proxyless() ? apiListener(o) : outbound(in, o, transparent)));
     }
     if (tp != null) {
       int outPort = tp.redirectPortOutbound() == null ? 15001 : tp.redirectPortOutbound();

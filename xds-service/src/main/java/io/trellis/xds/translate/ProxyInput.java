@@ -15,7 +15,7 @@ import io.trellis.api.policy.v1.ProxyView;
  * @param client Envoy gets SDS secrets; proxyless gRPC (no SDS support) gets certificate-provider
  *     instances and API listeners named by service
  */
-public record ProxyInput(ProxyView view, DataplaneSpec dataplane, MeshSpec mesh, ClientKind client) {
+public record ProxyInput(ProxyView view, DataplaneSpec dataplane, MeshSpec mesh, ClientKind client, Memo memo) {
   /** The xDS client flavour, from the node's user agent. */
   public enum ClientKind {
     ENVOY,
@@ -26,6 +26,11 @@ public record ProxyInput(ProxyView view, DataplaneSpec dataplane, MeshSpec mesh,
     requireNonNull(view, "view");
     requireNonNull(dataplane, "dataplane");
     requireNonNull(client, "client");
+    requireNonNull(memo, "memo");
+  }
+
+  public ProxyInput(ProxyView view, DataplaneSpec dataplane, MeshSpec mesh, ClientKind client) {
+    this(view, dataplane, mesh, client, Memo.NONE);
   }
 
   /** Parses the view's resource JSON with the api codec; a malformed view is a policy-service bug. */

@@ -26,7 +26,9 @@ public final class RouteTranslator {
     List<RouteConfiguration> out = new ArrayList<>();
     for (OutboundView o : in.view().getOutboundsList()) {
       if (in.proxyless() || ClusterTranslator.isHttp(o.getProtocol())) {
-        out.add(outbound(in, o));
+        // a route reads the service, protocol and rules of an outbound, never its endpoints
+        out.add(in.memo().get(new Memo.Key("route", true, o.getService(), o.getProtocol(), o.getRulesList(), in.client()),
+            () -> outbound(in, o)));
       }
     }
     return out;

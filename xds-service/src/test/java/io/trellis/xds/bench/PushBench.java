@@ -31,10 +31,16 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Load driver: N simulated ADS clients (SotW, CDS+EDS, ACK every response) against java-control-plane with
- * our translation, 1000 services, each proxy reaching K of them (service 0 always). One endpoint change
+ * our translation, 1000 services, each proxy reaching K of them (service 0 always) with Kuma's default
+ * MeshTimeout/MeshRetry/MeshCircuitBreaker rules. One endpoint change
  * of service 0 → time until every proxy ACKed the new EDS, CPU-seconds of the push, heap per proxy.
- * Mode "shared" = our path (interned resources, cached serializer); "naive" = rebuild and reserialize per proxy.
- * Not a test: run with bench/run.sh.
+ * Every proxy receives its new view as bytes and parses it (as from policy-service's stream), then:
+ * mode "shared" = our path ({@link io.trellis.xds.SnapshotBuilder} per proxy as in ProxySession: unchanged
+ * pieces reused, per-service pieces built once for all proxies, cached serializer); "naive" = full
+ * translation and serialization per proxy. Two CPU figures: the process (simulated clients and GC included,
+ * the same client work in both modes) and the control plane's push (the thread that parses, translates and
+ * sets the snapshots; java-control-plane builds and serializes the responses on it). Not a test: run with
+ * bench/run.sh.
  */
 public final class PushBench {
   public static void main(String[] args) throws Exception {
@@ -43,6 +49,8 @@ public final class PushBench {
     int services = 1000;
     int perProxy = args.length > 2 ? Integer.parseInt(args[2]) : 20;
     boolean shared = mode.equals("shared");
+    System.gc();
+    long baseHeap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     SimpleCache<String> cache = new SimpleCache<>(Node::getId);
     V3DiscoveryServer server = new V3DiscoveryServer(List.of(), cache, new DefaultExecutorGroup(),
         shared ? new CachedProtoResourcesSerializer() : new DefaultProtoResourcesSerializer());
@@ -50,47 +58,91 @@ public final class PushBench {
     Server grpc = InProcessServerBuilder.forName(name).addService(server.getAggregatedDiscoveryServiceImpl()).build().start();
     ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
 
-    List<ProxyView> views = new ArrayList<>();
+    List<io.trellis.xds.SnapshotBuilder> builders = new ArrayList<>();
     for (int i = 0; i < proxies; i++) {
-      views.add(view(i, services, perProxy, 2));
+      io.trellis.xds.SnapshotBuilder builder = new io.trellis.xds.SnapshotBuilder(ProxyInput.ClientKind.ENVOY, Views.CODEC);
+      builders.add(builder);
+      cache.setSnapshot("default.p" + i, snapshot(view(i, services, perProxy, 2), shared ? builder : null));
     }
+    // the changed views as they arrive from policy-service: bytes, parsed by each session. A first change
+    // warms the JIT (a running server is warm); the second one is measured.
+    List<byte[]> warmup = new ArrayList<>();
+    List<byte[]> changed = new ArrayList<>();
     for (int i = 0; i < proxies; i++) {
-      cache.setSnapshot("default.p" + i, snapshot(views.get(i), shared));
+      warmup.add(view(i, services, perProxy, 3).toByteArray());
+      changed.add(view(i, services, perProxy, 4).toByteArray());
     }
     ConcurrentHashMap<Integer, Long> ackedAt = new ConcurrentHashMap<>();
     CountDownLatch initial = new CountDownLatch(proxies);
+    CountDownLatch warmed = new CountDownLatch(proxies);
     CountDownLatch pushed = new CountDownLatch(proxies);
     for (int i = 0; i < proxies; i++) {
-      client(channel, i, initial, pushed, ackedAt);
+      client(channel, i, initial, warmed, pushed, ackedAt);
     }
-    if (!initial.await(300, TimeUnit.SECONDS)) {
+    if (!initial.await(600, TimeUnit.SECONDS)) {
       throw new IllegalStateException("initial sync incomplete: " + initial.getCount());
     }
+    for (int i = 0; i < proxies; i++) {
+      cache.setSnapshot("default.p" + i, snapshot(ProxyView.parseFrom(warmup.get(i)), shared ? builders.get(i) : null));
+    }
+    if (!warmed.await(600, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("warm-up push incomplete: " + warmed.getCount());
+    }
+    warmup.clear();
     System.gc();
     Thread.sleep(500);
-    long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    System.gc();
+    long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() - baseHeap;
     var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     long cpu0 = os.getProcessCpuTime();
+    var threads = ManagementFactory.getThreadMXBean();
+    long loopCpu0 = threads.getCurrentThreadCpuTime();
+    long gc0 = gcMillis();
     long t0 = System.nanoTime();
+    System.err.println("push starts at " + java.time.Instant.now());
+    long parseCpu = 0;
     for (int i = 0; i < proxies; i++) {
-      cache.setSnapshot("default.p" + i, snapshot(view(i, services, perProxy, 3), shared));
+      long p0 = threads.getCurrentThreadCpuTime();
+      ProxyView v = ProxyView.parseFrom(changed.get(i));
+      parseCpu += threads.getCurrentThreadCpuTime() - p0;
+      cache.setSnapshot("default.p" + i, snapshot(v, shared ? builders.get(i) : null));
     }
-    if (!pushed.await(300, TimeUnit.SECONDS)) {
+    // the control plane's own work: parse each view, translate, set the snapshot, build and serialize the
+    // responses (java-control-plane responds on the thread that sets the snapshot)
+    long loopCpu = threads.getCurrentThreadCpuTime() - loopCpu0;
+    if (!pushed.await(600, TimeUnit.SECONDS)) {
       throw new IllegalStateException("push incomplete: " + pushed.getCount());
     }
     long cpu = os.getProcessCpuTime() - cpu0;
     long[] lat = ackedAt.values().stream().mapToLong(t -> t - t0).sorted().toArray();
-    System.out.printf("mode=%s proxies=%d services=%d perProxy=%d p50=%dms p99=%dms max=%dms cpu=%.2fs heapPerProxy=%dKB%n",
+    System.out.printf("mode=%s proxies=%d services=%d perProxy=%d p50=%dms p99=%dms max=%dms cpu(process)=%.2fs"
+            + " cpu(control plane push)=%.2fs of which decoding the views=%.2fs gcPauses=%dms heapPerProxy=%dKB%n",
         mode, proxies, services, perProxy, ms(lat[lat.length / 2]), ms(lat[(int) (lat.length * 0.99)]), ms(lat[lat.length - 1]),
-        cpu / 1e9, heap / proxies / 1024);
+        cpu / 1e9, loopCpu / 1e9, parseCpu / 1e9, gcMillis() - gc0, heap / proxies / 1024);
     channel.shutdownNow();
     grpc.shutdownNow();
     System.exit(0);
   }
 
+  static long gcMillis() {
+    return ManagementFactory.getGarbageCollectorMXBeans().stream().mapToLong(b -> Math.max(0, b.getCollectionTime())).sum();
+  }
+
   static long ms(long nanos) {
     return TimeUnit.NANOSECONDS.toMillis(nanos);
   }
+
+  // Kuma 2.x creates these default policies with every mesh (mesh-timeout-all-default,
+  // mesh-retry-all-default, mesh-circuit-breaker-all-default), so every outbound of a real view carries them.
+  static final io.trellis.api.policy.v1.PolicyRules DEFAULT_TIMEOUT = Views.rules("MeshTimeout", Views.conf(
+      "{\"connectionTimeout\":\"5s\",\"idleTimeout\":\"1h\",\"http\":{\"requestTimeout\":\"15s\",\"streamIdleTimeout\":\"30m\"}}"));
+  static final io.trellis.api.policy.v1.PolicyRules DEFAULT_RETRY = Views.rules("MeshRetry", Views.conf(
+      "{\"tcp\":{\"maxConnectAttempt\":5},\"http\":{\"numRetries\":5,\"perTryTimeout\":\"16s\","
+          + "\"backOff\":{\"baseInterval\":\"25ms\",\"maxInterval\":\"250ms\"}}}"));
+  static final io.trellis.api.policy.v1.PolicyRules DEFAULT_CIRCUIT_BREAKER = Views.rules("MeshCircuitBreaker", Views.conf(
+      "{\"connectionLimits\":{\"maxConnections\":1024,\"maxPendingRequests\":1024,\"maxRequests\":1024,\"maxRetries\":3},"
+          + "\"outlierDetection\":{\"disabled\":false,\"interval\":\"10s\",\"baseEjectionTime\":\"30s\",\"maxEjectionPercent\":20,"
+          + "\"detectors\":{\"totalFailures\":{\"consecutive\":5}}}}"));
 
   static ProxyView view(int i, int services, int perProxy, int endpointsOfService0) {
     Views.Builder b = Views.of(Dataplanes.builder().name("p" + i).address("10.1.0.1").inbound(8080, "svc-" + (i % services))
@@ -102,22 +154,26 @@ public final class PushBench {
       for (int e = 0; e < n; e++) {
         eps[e] = Views.endpoint("10.2." + (s / 250) + "." + (s % 250), 8000 + e);
       }
-      b.outbound("svc-" + s, "http", "127.0.0.1", 20000 + k, eps);
+      b.outbound("svc-" + s, "http", "127.0.0.1", 20000 + k, eps)
+          .outboundRules(DEFAULT_TIMEOUT, DEFAULT_RETRY, DEFAULT_CIRCUIT_BREAKER);
     }
-    return b.build();
+    return b.inboundRules(8080, DEFAULT_TIMEOUT).build();
   }
 
-  static io.envoyproxy.controlplane.cache.v3.Snapshot snapshot(ProxyView v, boolean shared) {
+  static io.envoyproxy.controlplane.cache.v3.Snapshot snapshot(ProxyView v, io.trellis.xds.SnapshotBuilder shared) {
+    if (shared != null) {
+      return io.trellis.xds.BenchAccess.snapshot(shared.translate(v, null));
+    }
     XdsResources r = ProxyTranslator.translate(ProxyInput.of(v, ProxyInput.ClientKind.ENVOY, Views.CODEC), null);
-    return shared ? io.trellis.xds.BenchAccess.snapshotShared(r) : io.trellis.xds.BenchAccess.snapshotPlain(r);
+    return io.trellis.xds.BenchAccess.snapshot(r);
   }
 
-  static void client(ManagedChannel channel, int i, CountDownLatch initial, CountDownLatch pushed,
+  static void client(ManagedChannel channel, int i, CountDownLatch initial, CountDownLatch warmed, CountDownLatch pushed,
       ConcurrentHashMap<Integer, Long> ackedAt) {
     Node node = Node.newBuilder().setId("default.p" + i).build();
     StreamObserver<DiscoveryRequest>[] req = new StreamObserver[1];
     req[0] = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(new StreamObserver<>() {
-      boolean first = true;
+      int eds;
 
       @Override
       public void onNext(DiscoveryResponse r) {
@@ -126,9 +182,11 @@ public final class PushBench {
               .setVersionInfo(r.getVersionInfo()).setResponseNonce(r.getNonce()).build());
         }
         if (r.getTypeUrl().equals(Resources.V3.ENDPOINT_TYPE_URL)) {
-          if (first) {
-            first = false;
+          eds++;
+          if (eds == 1) {
             initial.countDown();
+          } else if (eds == 2) {
+            warmed.countDown();
           } else if (ackedAt.putIfAbsent(i, System.nanoTime()) == null) {
             pushed.countDown();
           }

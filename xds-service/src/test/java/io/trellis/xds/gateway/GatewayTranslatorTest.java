@@ -77,7 +77,9 @@ class GatewayTranslatorTest {
   }
 
   static XdsResources translate(ProxyView view) {
-    return ProxyTranslator.translate(ProxyInput.of(view, ProxyInput.ClientKind.ENVOY, Views.CODEC), IDENTITY);
+    XdsResources r = ProxyTranslator.translate(ProxyInput.of(view, ProxyInput.ClientKind.ENVOY, Views.CODEC), IDENTITY);
+    Golden.assertEnvoyValid(r);
+    return r;
   }
 
   @Test

@@ -67,7 +67,12 @@ public final class FakeControlPlane implements AutoCloseable {
   public final X509Certificate root;
   public final String rootPem;
   private final KeyPair tokenKey = Csr.generateKey();
-  private final Server server;
+  private volatile Server server;
+  private final int port;
+  private final io.grpc.ServerInterceptor auth;
+  /** Sent first on a WatchProxy stream opened after {@link #restart}: what a restarted, not yet synced dependency may say. */
+  public final AtomicReference<java.util.function.Function<ProxyView, ProxyView>> firstAfterRestart = new AtomicReference<>();
+  private volatile boolean restarted;
   private final Map<String, ProxyView> views = new ConcurrentHashMap<>();
   private final Map<String, List<StreamObserver<ProxyView>>> viewWatchers = new ConcurrentHashMap<>();
   private final List<StreamObserver<VerificationKeys>> keyWatchers = new CopyOnWriteArrayList<>();
@@ -80,16 +85,42 @@ public final class FakeControlPlane implements AutoCloseable {
     String token = ServiceTokens.loadOrCreate(dataDir);
     root = selfSigned();
     rootPem = Csr.pem(root);
-    var auth = BearerAuth.interceptor(t -> ServiceTokens.matches(token, t) ? "local-service" : null);
-    server = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
+    auth = BearerAuth.interceptor(t -> ServiceTokens.matches(token, t) ? "local-service" : null);
+    server = build(0).start();
+    port = server.getPort();
+  }
+
+  private Server build(int port) {
+    return Grpc.newServerBuilderForPort(port, InsecureServerCredentials.create())
         .addService(ServerInterceptors.intercept(new Policy(), auth))
         .addService(ServerInterceptors.intercept(new Ca(), auth))
         .addService(ServerInterceptors.intercept(new Tokens(), auth))
-        .build().start();
+        .build();
   }
 
   public int port() {
-    return server.getPort();
+    return port;
+  }
+
+  /** Kills the server: every open stream (WatchProxy, WatchTrustBundle, WatchVerificationKeys) fails at once. */
+  public synchronized void kill() throws InterruptedException {
+    server.shutdownNow().awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  /** Starts the server again on the same port (after {@link #kill}), as a restarted dependency would. */
+  public synchronized void restart() throws Exception {
+    restarted = true;
+    IOException last = null;
+    for (int i = 0; i < 50; i++) {
+      try {
+        server = build(port).start();
+        return;
+      } catch (IOException e) {
+        last = e; // the port may linger for a moment after shutdown
+        Thread.sleep(100);
+      }
+    }
+    throw last;
   }
 
   public String address() {
@@ -183,6 +214,12 @@ public final class FakeControlPlane implements AutoCloseable {
       list.add(observer);
       ((ServerCallStreamObserver<ProxyView>) observer).setOnCancelHandler(() -> list.remove(observer));
       ProxyView current = views.get(key);
+      var first = firstAfterRestart.get();
+      if (current != null && restarted && first != null) {
+        synchronized (observer) {
+          observer.onNext(first.apply(current));
+        }
+      }
       if (current != null) {
         synchronized (observer) {
           observer.onNext(current);

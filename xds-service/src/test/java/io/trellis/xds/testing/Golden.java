@@ -83,6 +83,15 @@ public final class Golden {
     return node;
   }
 
+  /** Every resource passes Envoy's protoc-gen-validate rules (see {@link io.trellis.xds.translate.EnvoyValidation}). */
+  public static void assertEnvoyValid(XdsResources r) {
+    List<String> violations = new java.util.ArrayList<>();
+    java.util.stream.Stream.of(r.listeners(), r.routes(), r.clusters(), r.endpoints(), r.secrets())
+        .flatMap(List::stream)
+        .forEach(m -> violations.addAll(io.trellis.xds.translate.EnvoyValidation.violations(m)));
+    assertThat(violations).as("Envoy validation of the resource set").isEmpty();
+  }
+
   /** Compares with (or rewrites) {@code src/test/resources/<relative>}. */
   public static void assertMatches(String relative, String actual) {
     Path file = ROOT.resolve(relative);

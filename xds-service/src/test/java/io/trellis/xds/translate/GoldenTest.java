@@ -143,6 +143,7 @@ class GoldenTest {
     ProxyView v = view.get();
     ProxyInput in = ProxyInput.of(v, proxyless ? ProxyInput.ClientKind.GRPC : ProxyInput.ClientKind.ENVOY, Views.CODEC);
     XdsResources resources = ProxyTranslator.translate(in, v.getMtlsEnabled() ? IDENTITY : null);
+    Golden.assertEnvoyValid(resources);
     Golden.assertMatches(file, Golden.yaml(resources));
   }
 }
