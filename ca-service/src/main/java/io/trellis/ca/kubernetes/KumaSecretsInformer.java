@@ -24,10 +24,20 @@ public final class KumaSecretsInformer implements AutoCloseable {
   private final SharedIndexInformer<Secret> informer;
   private final Consumer<Map<String, Map<String, byte[]>>> consumer;
 
-  /** Starts watching; returns once the initial list has been delivered. */
+  /**
+   * Starts watching and returns at once. The complete set goes to the consumer once the first list has arrived,
+   * then on every change. An API server that is unreachable or refuses the list at start does not fail the
+   * service: the informer keeps retrying with back-off, and until the first list arrives the consumer has
+   * nothing (ca-service's readiness says so).
+   */
   public KumaSecretsInformer(KubernetesClient client, String namespace, Consumer<Map<String, Map<String, byte[]>>> consumer) {
     this.consumer = consumer;
-    this.informer = client.secrets().inNamespace(namespace).inform(new ResourceEventHandler<>() {
+    this.informer = client.secrets().inNamespace(namespace).runnableInformer(0);
+    informer.exceptionHandler((started, error) -> {
+      LOG.warnf("listing/watching Secrets in namespace %s failed (%s), retrying", namespace, error.toString());
+      return true;
+    });
+    informer.addEventHandler(new ResourceEventHandler<>() {
       @Override
       public void onAdd(Secret s) {
         changed(s);
@@ -43,20 +53,23 @@ public final class KumaSecretsInformer implements AutoCloseable {
         changed(s);
       }
     });
-    publish();
+    informer.start().whenComplete((ok, error) -> {
+      if (error == null) {
+        publish();
+      } else {
+        LOG.errorf("Secrets informer in namespace %s stopped: %s", namespace, error.toString());
+      }
+    });
   }
 
-  // events of the initial list arrive before the informer is assigned; the constructor publishes them at once
-  private volatile boolean started;
-
+  // before the first list is complete the store is partial: nothing is published until then
   private void changed(Secret s) {
-    if (started && TYPE.equals(s.getType())) {
+    if (informer.hasSynced() && TYPE.equals(s.getType())) {
       publish();
     }
   }
 
   private synchronized void publish() {
-    started = true;
     Map<String, Map<String, byte[]>> out = new HashMap<>();
     for (Secret s : informer.getStore().list()) {
       if (!TYPE.equals(s.getType())) {
