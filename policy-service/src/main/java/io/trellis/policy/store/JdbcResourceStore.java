@@ -34,6 +34,11 @@ import org.flywaydb.core.Flyway;
  * PostgreSQL: same schema, same statements, Flyway migrations. Writes are serialised per store instance so that
  * change events are published in commit order; optimistic concurrency is enforced by the database
  * ({@code UPDATE ... WHERE version = ?}), so several instances on one PostgreSQL stay correct.
+ *
+ * <p>On PostgreSQL several policy-service replicas share the database: each write also notifies the other
+ * replicas ({@link PostgresChangeFeed}), which re-read the changed rows and publish the same change events to
+ * their own listeners, with {@code before} being what that replica last published. The store therefore remembers
+ * the last state it published per resource (PostgreSQL only).
  */
 public final class JdbcResourceStore implements ResourceStore {
   /** Kept apart from other services' Flyway tables: ca-service may share the database. */
@@ -46,11 +51,35 @@ public final class JdbcResourceStore implements ResourceStore {
   private final ObjectMapper json;
   private final List<Consumer<ChangeEvent>> listeners = new CopyOnWriteArrayList<>();
   private final Object writeLock = new Object();
+  /** PostgreSQL only: the last state published per resource (what this replica's listeners have seen). */
+  private final Map<Key, Resource> known;
+  private final String channel;
+  private PostgresChangeFeed feed;
 
-  private JdbcResourceStore(AgroalDataSource dataSource, ResourceCodec codec, String schema) {
+  private record Key(ResourceType type, String mesh, String name) {
+    static Key of(Resource r) {
+      return new Key(r.type(), meshKey(r.type(), r.mesh()), r.name());
+    }
+
+    String payload() {
+      return type.kumaName() + "\n" + mesh + "\n" + name;
+    }
+
+    static Key parse(String payload) {
+      String[] parts = payload.split("\n", -1);
+      if (parts.length != 3) {
+        return null;
+      }
+      return ResourceType.fromName(parts[0]).map(t -> new Key(t, parts[1], parts[2])).orElse(null);
+    }
+  }
+
+  private JdbcResourceStore(AgroalDataSource dataSource, ResourceCodec codec, String schema, boolean postgres) {
     this.dataSource = dataSource;
     this.codec = codec;
     this.json = codec.jsonMapper();
+    this.known = postgres ? new java.util.concurrent.ConcurrentHashMap<>() : null;
+    this.channel = postgres ? "trellis_resources" + (schema == null ? "" : "_" + schema) : null;
     var flyway = Flyway.configure()
         .dataSource(dataSource)
         .table(HISTORY_TABLE)
@@ -62,6 +91,15 @@ public final class JdbcResourceStore implements ResourceStore {
       flyway.schemas(schema).defaultSchema(schema).createSchemas(true);
     }
     flyway.load().migrate();
+  }
+
+  /** PostgreSQL: LISTEN first, then remember the current state, so no commit falls between the two. */
+  private void followOtherReplicas(String url, String user, String password) throws SQLException {
+    String app = ("trellis-feed-" + channel).substring(0, Math.min(63, ("trellis-feed-" + channel).length()));
+    feed = new PostgresChangeFeed(url, user, password, channel, app, this::reconcile, this::resync);
+    for (Resource r : listAll()) {
+      known.put(Key.of(r), r);
+    }
   }
 
   /** The embedded default: an H2 database file under {@code dir}, surviving restarts. */
@@ -94,10 +132,20 @@ public final class JdbcResourceStore implements ResourceStore {
                 }
                 return factory;
               })));
+      boolean postgres = url.startsWith("jdbc:postgresql:");
+      JdbcResourceStore store = null;
       try {
-        return new JdbcResourceStore(ds, codec, schema);
-      } catch (RuntimeException e) {
-        ds.close();
+        store = new JdbcResourceStore(ds, codec, schema, postgres);
+        if (postgres) {
+          store.followOtherReplicas(url, user, password);
+        }
+        return store;
+      } catch (RuntimeException | SQLException e) {
+        if (store != null) {
+          store.close();
+        } else {
+          ds.close();
+        }
         throw e;
       }
     } catch (SQLException e) {
@@ -216,8 +264,9 @@ public final class JdbcResourceStore implements ResourceStore {
             }
           }
           stored = find(c, type, mesh, name).orElseThrow();
+          notifyReplicas(c, new Key(type, mesh, name));
           c.commit();
-          event = new ChangeEvent(type, resource.mesh(), name, current.orElse(null), stored);
+          event = new ChangeEvent(type, resource.mesh(), name, published(new Key(type, mesh, name), current), stored);
         } catch (SQLException | JsonProcessingException | RuntimeException e) {
           c.rollback();
           throw e;
@@ -254,7 +303,8 @@ public final class JdbcResourceStore implements ResourceStore {
               try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
                   Resource r = row(rs);
-                  events.add(new ChangeEvent(r.type(), r.mesh(), r.name(), r, null));
+                  events.add(new ChangeEvent(r.type(), r.mesh(), r.name(),
+                      known == null ? r : known.getOrDefault(Key.of(r), r), null));
                 }
               }
             }
@@ -273,8 +323,9 @@ public final class JdbcResourceStore implements ResourceStore {
               throw new ConflictException(describe(type, key, name) + ": changed concurrently (expected: retry)");
             }
           }
+          notifyReplicas(c, new Key(type, key, name));
           c.commit();
-          events.add(new ChangeEvent(type, mesh, name, current.get(), null));
+          events.add(new ChangeEvent(type, mesh, name, published(new Key(type, key, name), current), null));
         } catch (SQLException | RuntimeException e) {
           c.rollback();
           throw e;
@@ -294,12 +345,102 @@ public final class JdbcResourceStore implements ResourceStore {
   }
 
   @Override
+  public boolean synced() {
+    return feed == null || feed.connected();
+  }
+
+  @Override
   public void close() {
+    if (feed != null) {
+      feed.close();
+    }
     dataSource.close();
+  }
+
+  private void notifyReplicas(Connection c, Key key) throws SQLException {
+    if (channel == null) {
+      return;
+    }
+    try (PreparedStatement s = c.prepareStatement("SELECT pg_notify(?, ?)")) {
+      s.setString(1, channel);
+      s.setString(2, key.payload());
+      s.execute();
+    }
+  }
+
+  /** The {@code before} of an event: on PostgreSQL what this replica last published, else the row found. */
+  private Resource published(Key key, Optional<Resource> current) {
+    return known == null ? current.orElse(null) : known.get(key);
+  }
+
+  /** Other replicas changed these keys: re-read them, publish what differs from what we last published. */
+  private void reconcile(java.util.Set<String> payloads) {
+    synchronized (writeLock) {
+      List<ChangeEvent> events = new ArrayList<>();
+      try (Connection c = dataSource.getConnection()) {
+        for (String payload : payloads) {
+          Key key = Key.parse(payload);
+          if (key == null) {
+            continue;
+          }
+          Optional<Resource> row = find(c, key.type(), key.mesh(), key.name());
+          diff(key, known.get(key), row.orElse(null), events);
+          if (key.type() == ResourceType.MESH && row.isEmpty()) {
+            // a deleted Mesh took everything in it along
+            for (Key k : List.copyOf(known.keySet())) {
+              if (k.type() != ResourceType.MESH && k.mesh().equals(key.name())) {
+                diff(k, known.get(k), find(c, k.type(), k.mesh(), k.name()).orElse(null), events);
+              }
+            }
+          }
+        }
+      } catch (SQLException | RuntimeException e) {
+        // the feed reconnects and resyncs everything
+        throw new StoreException("store: reading changes of other replicas failed", e);
+      }
+      publish(events);
+    }
+  }
+
+  /** After the feed (re)connected: everything that differs from what we last published. */
+  private void resync() {
+    synchronized (writeLock) {
+      Map<Key, Resource> now = new java.util.HashMap<>();
+      for (Resource r : listAll()) {
+        now.put(Key.of(r), r);
+      }
+      List<ChangeEvent> events = new ArrayList<>();
+      for (Key k : List.copyOf(known.keySet())) {
+        if (!now.containsKey(k)) {
+          diff(k, known.get(k), null, events);
+        }
+      }
+      for (Map.Entry<Key, Resource> e : now.entrySet()) {
+        diff(e.getKey(), known.get(e.getKey()), e.getValue(), events);
+      }
+      publish(events);
+    }
+  }
+
+  private void diff(Key key, Resource before, Resource after, List<ChangeEvent> events) {
+    if (before == null && after == null
+        || before != null && after != null && before.meta().version() == after.meta().version()) {
+      return;
+    }
+    String mesh = key.type().isMeshScoped() ? key.mesh() : null;
+    events.add(new ChangeEvent(key.type(), mesh, key.name(), before, after));
   }
 
   private void publish(List<ChangeEvent> events) {
     for (ChangeEvent event : events) {
+      if (known != null) {
+        Key key = event.after() != null ? Key.of(event.after()) : Key.of(event.before());
+        if (event.after() != null) {
+          known.put(key, event.after());
+        } else {
+          known.remove(key);
+        }
+      }
       for (Consumer<ChangeEvent> listener : listeners) {
         try {
           listener.accept(event);
