@@ -26,6 +26,7 @@ public class ProxyAuthenticators {
   public ProxyAuthenticators(
       @ConfigProperty(name = "trellis.xds.auth.mode", defaultValue = "dataplane-token") String mode,
       @ConfigProperty(name = "trellis.xds.auth.kubernetes.audiences") Optional<List<String>> audiences,
+      @ConfigProperty(name = "trellis.xds.auth.kubernetes.token-cache-ttl", defaultValue = "60s") java.time.Duration tokenCacheTtl,
       VerificationKeysWatcher keys, Instance<KubernetesClient> kubernetes) {
     switch (mode) {
       case "dataplane-token" -> {
@@ -59,7 +60,8 @@ public class ProxyAuthenticators {
           t.setDaemon(true);
           return t;
         });
-        authenticator = new ServiceAccountTokenAuthenticator(kubernetes.get(), audiences.orElse(List.of()), blocking);
+        authenticator = ServiceAccountTokenAuthenticator.withCache(kubernetes.get(), audiences.orElse(List.of()), blocking,
+            tokenCacheTtl);
       }
       default -> throw new IllegalArgumentException("trellis.xds.auth.mode: " + mode + " (expected: dataplane-token or kubernetes)");
     }

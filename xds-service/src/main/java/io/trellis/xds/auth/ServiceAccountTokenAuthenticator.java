@@ -30,11 +30,23 @@ public final class ServiceAccountTokenAuthenticator implements ProxyAuthenticato
   private final KubernetesClient client;
   private final List<String> audiences;
   private final Executor executor;
+  private final TokenReviewCache reviews;
 
   public ServiceAccountTokenAuthenticator(KubernetesClient client, List<String> audiences, Executor executor) {
+    this(client, audiences, executor, TokenReviewCache.of(java.time.Duration.ZERO));
+  }
+
+  /** @param reviews successful TokenReviews kept for a while (see {@link TokenReviewCache}) */
+  ServiceAccountTokenAuthenticator(KubernetesClient client, List<String> audiences, Executor executor, TokenReviewCache reviews) {
     this.client = client;
     this.audiences = List.copyOf(audiences);
     this.executor = executor;
+    this.reviews = reviews;
+  }
+
+  public static ServiceAccountTokenAuthenticator withCache(KubernetesClient client, List<String> audiences, Executor executor,
+      java.time.Duration cacheTtl) {
+    return new ServiceAccountTokenAuthenticator(client, audiences, executor, TokenReviewCache.of(cacheTtl));
   }
 
   @Override
@@ -55,6 +67,16 @@ public final class ServiceAccountTokenAuthenticator implements ProxyAuthenticato
   }
 
   private void check(String token, ProxyRef proxy, String podName, String namespace) {
+    String user = reviews.user(token);
+    if (user == null) {
+      user = review(token);
+      reviews.remember(token, user);
+    }
+    checkPod(user, proxy, podName, namespace);
+  }
+
+  /** Asks the API server; returns the authenticated user or throws. */
+  private String review(String token) {
     TokenReview review;
     try {
       review = client.authentication().v1().tokenReviews().create(new TokenReviewBuilder()
@@ -68,8 +90,12 @@ public final class ServiceAccountTokenAuthenticator implements ProxyAuthenticato
       throw Status.UNAUTHENTICATED.withDescription("service account token: rejected by the Kubernetes API (" + why + ")")
           .asRuntimeException();
     }
-    String user = review.getStatus().getUser() == null ? "" : review.getStatus().getUser().getUsername();
-    String[] parts = user == null ? new String[0] : user.split(":");
+    String user = review.getStatus().getUser() == null ? null : review.getStatus().getUser().getUsername();
+    return user == null ? "" : user;
+  }
+
+  private void checkPod(String user, ProxyRef proxy, String podName, String namespace) {
+    String[] parts = user.split(":");
     if (!user.startsWith(SA_PREFIX) || parts.length != 4) {
       throw Status.PERMISSION_DENIED.withDescription("service account token: user " + user
           + " (expected: " + SA_PREFIX + "<namespace>:<name>)").asRuntimeException();
