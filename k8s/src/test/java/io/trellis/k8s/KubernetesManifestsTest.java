@@ -226,7 +226,11 @@ class KubernetesManifestsTest {
       assertThat(r.getResources()).containsExactly("secrets");
       assertThat(r.getVerbs()).contains("create");
     });
-    // Secrets are readable cluster-wide by ca-service only (provided CAs); nobody may delete them
+    // policy-service serves Kuma's Secrets API: it may write Secrets, but only in the control-plane namespace
+    assertThat(rulesOf("policy-service", Role.class)).anySatisfy(r -> {
+      assertThat(r.getResources()).containsExactly("secrets");
+      assertThat(r.getVerbs()).contains("watch", "create", "delete");
+    });
     for (String service : SERVICES) {
       rulesOf(service).forEach(r -> {
         // a wildcard only over Trellis' own API group (all kuma.io kinds), never over core or other groups
@@ -235,10 +239,20 @@ class KubernetesManifestsTest {
         }
         assertThat(r.getApiGroups()).as(service).doesNotContain("*");
         if (r.getResources().contains("secrets")) {
-          assertThat(service).isEqualTo("ca-service");
-          assertThat(r.getVerbs()).doesNotContain("delete", "*");
+          assertThat(service).as("who may touch Secrets at all").isIn("ca-service", "policy-service");
+          assertThat(r.getVerbs()).doesNotContain("*");
         }
       });
+      // cluster-wide, Secrets are readable by ca-service only (provided CAs) and writable by nobody
+      rulesOf(service, ClusterRole.class).stream().filter(r -> r.getResources().contains("secrets")).forEach(r -> {
+        assertThat(service).isEqualTo("ca-service");
+        assertThat(r.getVerbs()).as(service).isSubsetOf("get", "list", "watch");
+      });
+      // ca-service persists roots and keys but never deletes a Secret
+      if (service.equals("ca-service")) {
+        rulesOf(service).stream().filter(r -> r.getResources().contains("secrets"))
+            .forEach(r -> assertThat(r.getVerbs()).doesNotContain("delete"));
+      }
     }
   }
 
@@ -277,13 +291,24 @@ class KubernetesManifestsTest {
   }
 
   private static List<PolicyRule> rulesOf(String serviceAccount) {
+    List<PolicyRule> rules = new ArrayList<>(rulesOf(serviceAccount, ClusterRole.class));
+    rules.addAll(rulesOf(serviceAccount, Role.class));
+    return rules;
+  }
+
+  /** The rules bound to an account through ClusterRoleBindings ({@code ClusterRole}) or RoleBindings ({@code Role}). */
+  private static List<PolicyRule> rulesOf(String serviceAccount, Class<?> kind) {
     List<PolicyRule> rules = new ArrayList<>();
-    of(ClusterRoleBinding.class).filter(b -> boundTo(b.getSubjects(), serviceAccount)).forEach(b ->
-        of(ClusterRole.class).filter(r -> r.getMetadata().getName().equals(b.getRoleRef().getName()))
-            .forEach(r -> rules.addAll(r.getRules())));
-    of(RoleBinding.class).filter(b -> boundTo(b.getSubjects(), serviceAccount)).forEach(b ->
-        of(Role.class).filter(r -> r.getMetadata().getName().equals(b.getRoleRef().getName()))
-            .forEach(r -> rules.addAll(r.getRules())));
+    if (kind == ClusterRole.class) {
+      of(ClusterRoleBinding.class).filter(b -> boundTo(b.getSubjects(), serviceAccount)).forEach(b ->
+          of(ClusterRole.class).filter(r -> r.getMetadata().getName().equals(b.getRoleRef().getName()))
+              .forEach(r -> rules.addAll(r.getRules())));
+    } else {
+      of(RoleBinding.class).filter(b -> boundTo(b.getSubjects(), serviceAccount)
+          && b.getRoleRef().getKind().equals("Role")).forEach(b ->
+          of(Role.class).filter(r -> r.getMetadata().getName().equals(b.getRoleRef().getName()))
+              .forEach(r -> rules.addAll(r.getRules())));
+    }
     return rules;
   }
 

@@ -91,8 +91,11 @@ public final class KubernetesResourceStore implements ResourceStore {
 
   private void inform(KumaKind kind) {
     var operation = client.genericKubernetesResources(kind.context());
-    SharedIndexInformer<GenericKubernetesResource> informer = (kind.namespaced()
-        ? operation.inAnyNamespace() : operation).runnableInformer(0);
+    // Kuma's mesh Secrets live in the system namespace only: never watch (or need RBAC for) every Secret of the
+    // cluster
+    SharedIndexInformer<GenericKubernetesResource> informer = (kind == KumaKind.SECRET
+        ? operation.inNamespace(names.systemNamespace())
+        : kind.namespaced() ? operation.inAnyNamespace() : operation).runnableInformer(0);
     informer.addEventHandler(new ResourceEventHandler<>() {
       @Override
       public void onAdd(GenericKubernetesResource obj) {

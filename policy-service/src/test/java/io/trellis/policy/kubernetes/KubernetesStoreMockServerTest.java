@@ -193,6 +193,23 @@ class KubernetesStoreMockServerTest extends ResourceStoreContract {
         .getItems()).isEmpty();
   }
 
+  /** Kuma keeps mesh Secrets in the system namespace: a look-alike elsewhere is not watched, not seen. */
+  @Test
+  void onlySecretsOfTheSystemNamespaceAreMeshSecrets() {
+    store.put(Meshes.defaultMesh(), ResourceStore.ANY_VERSION);
+    for (String ns : List.of("kuma-system", "apps")) {
+      api.client().secrets().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+          .withNewMetadata().withName("token-" + ns).withNamespace(ns).withLabels(Map.of("kuma.io/mesh", "default"))
+          .endMetadata().withType("system.kuma.io/secret").withData(Map.of("value", "c2VjcmV0")).build()).create();
+    }
+    Eventually.await(Duration.ofSeconds(10),
+        () -> store.list(ResourceType.SECRET, "default", Map.of(), 0, 100).total() > 0);
+    assertThat(store.list(ResourceType.SECRET, "default", Map.of(), 0, 100).items())
+        .extracting(Resource::name).containsExactly("token-kuma-system");
+    api.client().secrets().inNamespace("apps").withName("token-apps").delete();
+    api.client().secrets().inNamespace("kuma-system").withName("token-kuma-system").delete();
+  }
+
   private static Resource rename(Resource r, String name) {
     Meta m = r.meta();
     return new Resource(r.type(), new Meta(m.mesh(), name, m.labels(), 0, null, null), r.spec());
