@@ -222,6 +222,17 @@ class KubernetesManifestsTest {
       assertThat(r.getResources()).containsExactly("tokenreviews");
       assertThat(r.getVerbs()).containsExactly("create");
     });
+    // the pod behind a Dataplane, and its namespace for the kuma.io/mesh label (ServiceAccountTokenAuthenticator)
+    for (String resource : List.of("pods", "namespaces")) {
+      assertThat(rulesOf("xds-service")).as("xds-service get " + resource)
+          .anySatisfy(r -> assertThat(r.getResources()).contains(resource))
+          .filteredOn(r -> r.getResources().contains(resource)).anySatisfy(r -> assertThat(r.getVerbs()).contains("get"));
+    }
+    // injector: the namespace's kuma.io/sidecar-injection and kuma.io/mesh
+    assertThat(rulesOf("injector")).anySatisfy(r -> {
+      assertThat(r.getResources()).contains("namespaces");
+      assertThat(r.getVerbs()).contains("get");
+    });
     assertThat(rulesOf("ca-service")).anySatisfy(r -> {
       assertThat(r.getResources()).containsExactly("secrets");
       assertThat(r.getVerbs()).contains("create");
