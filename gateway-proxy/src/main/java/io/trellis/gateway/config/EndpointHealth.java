@@ -31,7 +31,11 @@ public final class EndpointHealth {
 
   public boolean ejected(InetSocketAddress a) {
     State s = states.get(a);
-    return s != null && s.ejectedUntil > System.currentTimeMillis();
+    if (s == null) {
+      return false;
+    }
+    long until = s.ejectedUntil;
+    return until != 0 && until > System.currentTimeMillis();
   }
 
   public int active(InetSocketAddress a) {

@@ -1,6 +1,7 @@
 package io.trellis.gateway.config;
 
 import io.netty.handler.codec.http.HttpRequest;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -17,6 +18,12 @@ public final class RouteTable {
   private final List<VirtualHostSpec> vhosts;
   private final Map<String, VirtualHostSpec> exact = new HashMap<>();
   private VirtualHostSpec any;
+  /** Wildcard domains, lower case, in declaration order: {@code *.suffix} and {@code prefix.*}. */
+  private final List<Pattern> suffixes = new ArrayList<>();
+  private final List<Pattern> prefixes = new ArrayList<>();
+
+  /** A wildcard domain without its star; {@code length} is the pattern's length with the star. */
+  private record Pattern(String text, int length, VirtualHostSpec vhost) {}
 
   public RouteTable(String name, List<VirtualHostSpec> vhosts) {
     this.name = name;
@@ -28,6 +35,22 @@ public final class RouteTable {
           any = any == null ? vh : any;
         } else if (!l.startsWith("*") && !l.endsWith("*")) {
           exact.putIfAbsent(l, vh);
+        }
+      }
+    }
+    for (VirtualHostSpec vh : this.vhosts) {
+      for (String d : vh.domains()) {
+        String l = d.toLowerCase(Locale.ROOT);
+        if (l.length() > 1 && l.startsWith("*")) {
+          suffixes.add(new Pattern(l.substring(1), l.length(), vh));
+        }
+      }
+    }
+    for (VirtualHostSpec vh : this.vhosts) {
+      for (String d : vh.domains()) {
+        String l = d.toLowerCase(Locale.ROOT);
+        if (l.length() > 1 && l.endsWith("*")) {
+          prefixes.add(new Pattern(l.substring(0, l.length() - 1), l.length(), vh));
         }
       }
     }
@@ -86,27 +109,19 @@ public final class RouteTable {
     }
     VirtualHostSpec best = null;
     int bestLen = -1;
-    for (VirtualHostSpec v : vhosts) {
-      for (String d : v.domains()) {
-        String l = d.toLowerCase(Locale.ROOT);
-        if (l.length() > 1 && l.startsWith("*") && host.endsWith(l.substring(1)) && host.length() > l.length() - 1
-            && l.length() > bestLen) {
-          best = v;
-          bestLen = l.length();
-        }
+    for (Pattern p : suffixes) {
+      if (host.endsWith(p.text()) && host.length() > p.length() - 1 && p.length() > bestLen) {
+        best = p.vhost();
+        bestLen = p.length();
       }
     }
     if (best != null) {
       return best;
     }
-    for (VirtualHostSpec v : vhosts) {
-      for (String d : v.domains()) {
-        String l = d.toLowerCase(Locale.ROOT);
-        if (l.length() > 1 && l.endsWith("*") && host.startsWith(l.substring(0, l.length() - 1))
-            && l.length() > bestLen) {
-          best = v;
-          bestLen = l.length();
-        }
+    for (Pattern p : prefixes) {
+      if (host.startsWith(p.text()) && p.length() > bestLen) {
+        best = p.vhost();
+        bestLen = p.length();
       }
     }
     return best;

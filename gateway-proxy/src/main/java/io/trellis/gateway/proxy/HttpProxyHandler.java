@@ -23,6 +23,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.HttpConversionUtil;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -38,6 +39,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
@@ -49,10 +51,15 @@ import java.util.concurrent.TimeUnit;
  * aggregated. Each request takes the configuration snapshot current when its head arrives.
  */
 final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
-  static final String REQUEST_ID = "x-trellis-request-id";
-  static final String UPSTREAM_LATENCY = "x-trellis-upstream-latency";
-  static final String PROXY_LATENCY = "x-trellis-proxy-latency";
-  static final String CONSUMER = "x-consumer-username";
+  static final AsciiString REQUEST_ID = AsciiString.cached("x-trellis-request-id");
+  static final AsciiString UPSTREAM_LATENCY = AsciiString.cached("x-trellis-upstream-latency");
+  static final AsciiString PROXY_LATENCY = AsciiString.cached("x-trellis-proxy-latency");
+  static final AsciiString CONSUMER = AsciiString.cached("x-consumer-username");
+  private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
+  private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+  private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+  private static final AsciiString HTTPS = AsciiString.cached("https");
+  private static final AsciiString HTTP = AsciiString.cached("http");
   private static final String VIA = "1.1 trellis";
   private static final int MAX_QUEUED = 64;
   private static final long MAX_BUFFERED_WHILE_CONNECTING = 64 * 1024;
@@ -68,6 +75,17 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
   private final ArrayDeque<Object> queued = new ArrayDeque<>();
   private boolean draining;
   private GatewayMetrics.RouteMeters meters;
+  /** The client address as x-forwarded-for shows it, computed once per connection. */
+  private String clientIp;
+  /** Route timeouts: one timer per connection, re-armed only when it fires (not one timer per request). */
+  private ScheduledFuture<?> timer;
+  private long timerDeadline;
+  private final Runnable checkTimeout = this::checkTimeout;
+  /** The filter chain chosen for this connection under configuration {@code chainOf}. */
+  private GatewayConfig chainOf;
+  private FilterChainSpec.HttpSpec chainHttp;
+  /** The upstream pool key of the last request (most keep-alive requests go to the same endpoint). */
+  private UpstreamPool.Key poolKey;
 
   HttpProxyHandler(DataPlane dp, String listener, String sni, boolean tls, RbacSpec.Peer peer, boolean h2) {
     this.dp = dp;
@@ -132,6 +150,10 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    if (timer != null) {
+      timer.cancel(false);
+      timer = null;
+    }
     if (ex != null) {
       ex.abort();
     }
@@ -196,6 +218,82 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /** Arms the connection's timer so it fires no later than {@code deadline} (System.nanoTime). */
+  private void armTimer(long deadline) {
+    if (timer != null) {
+      if (timerDeadline - deadline <= 0) {
+        return;
+      }
+      timer.cancel(false);
+    }
+    timerDeadline = deadline;
+    timer = ctx.executor().schedule(checkTimeout, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+  }
+
+  private void checkTimeout() {
+    timer = null;
+    Exchange e = ex;
+    if (e == null || e.done || e.deadline == 0) {
+      return;
+    }
+    if (e.deadline - System.nanoTime() <= 0) {
+      e.timedOut();
+    } else {
+      armTimer(e.deadline);
+    }
+  }
+
+  private String clientIp() {
+    if (clientIp == null) {
+      Channel c = ctx.channel();
+      if (c.parent() != null && !(c.remoteAddress() instanceof InetSocketAddress)) {
+        c = c.parent();
+      }
+      if (c.remoteAddress() instanceof InetSocketAddress a && a.getAddress() != null) {
+        clientIp = a.getAddress().getHostAddress();
+      }
+    }
+    return clientIp;
+  }
+
+  /**
+   * Removes the headers a Connection header names (other than close/keep-alive); allocates nothing for the
+   * usual plain {@code keep-alive} / {@code close}.
+   */
+  static void removeConnectionTokens(HttpHeaders h) {
+    List<String> named = null;
+    for (Iterator<String> it = h.valueStringIterator(HttpHeaderNames.CONNECTION); it.hasNext(); ) {
+      String t = it.next();
+      int i = 0;
+      int n = t.length();
+      while (i < n) {
+        int comma = t.indexOf(',', i);
+        int end = comma < 0 ? n : comma;
+        int a = i;
+        int b = end;
+        while (a < b && Character.isWhitespace(t.charAt(a))) {
+          a++;
+        }
+        while (b > a && Character.isWhitespace(t.charAt(b - 1))) {
+          b--;
+        }
+        int len = b - a;
+        if (len > 0 && !(len == 5 && t.regionMatches(true, a, "close", 0, 5))
+            && !(len == 10 && t.regionMatches(true, a, "keep-alive", 0, 10))) {
+          if (named == null) {
+            named = new ArrayList<>(2);
+          }
+          named.add(t.substring(a, b));
+        }
+        i = end + 1;
+      }
+    }
+    if (named != null) {
+      // Removed after the walk: the value iterator must not see the headers change under it.
+      named.forEach(h::remove);
+    }
+  }
+
   static String newRequestId() {
     ThreadLocalRandom r = ThreadLocalRandom.current();
     return new UUID(r.nextLong(), r.nextLong()).toString();
@@ -232,7 +330,8 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     int status;
     int attemptsLeft;
     boolean freshRetryUsed;
-    ScheduledFuture<?> timeout;
+    /** When the route timeout expires (System.nanoTime), 0 for none. */
+    long deadline;
 
     void start(HttpRequest req) {
       this.req = req;
@@ -247,9 +346,16 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       path = q < 0 ? uri : uri.substring(0, q);
       authority = req.headers().get(HttpHeaderNames.HOST);
       GatewayConfig cfg = dp.config();
-      ListenerSpec l = cfg.listeners().get(listener);
-      FilterChainSpec chain = l == null ? null : l.select(sni, tls);
-      FilterChainSpec.HttpSpec http = chain == null ? null : chain.http();
+      FilterChainSpec.HttpSpec http;
+      if (cfg == chainOf) {
+        http = chainHttp;
+      } else {
+        ListenerSpec l = cfg.listeners().get(listener);
+        FilterChainSpec chain = l == null ? null : l.select(sni, tls);
+        http = chain == null ? null : chain.http();
+        chainOf = cfg;
+        chainHttp = http;
+      }
       if (http == null) {
         notFound();
         return;
@@ -309,7 +415,11 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       upstreamHead = upstreamRequest(req);
       attemptsLeft = route.connectRetries();
       if (route.timeoutMs() > 0) {
-        timeout = ctx.executor().schedule(this::timedOut, route.timeoutMs(), TimeUnit.MILLISECONDS);
+        deadline = start + TimeUnit.MILLISECONDS.toNanos(route.timeoutMs());
+        if (deadline == 0) {
+          deadline = 1;
+        }
+        armTimer(deadline);
       }
       if (req instanceof FullHttpRequest full) {
         requestDone = true;
@@ -321,16 +431,8 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
 
     private HttpRequest upstreamRequest(HttpRequest in) {
       HttpHeaders h = in.headers();
-      List<String> connectionTokens = h.getAll(HttpHeaderNames.CONNECTION);
-      for (String t : connectionTokens) {
-        for (String name : t.split(",")) {
-          String n = name.trim();
-          if (!n.isEmpty() && !n.equalsIgnoreCase("close") && !n.equalsIgnoreCase("keep-alive")) {
-            h.remove(n);
-          }
-        }
-      }
-      h.remove(HttpHeaderNames.CONNECTION).remove(HttpHeaderNames.KEEP_ALIVE).remove("proxy-connection")
+      removeConnectionTokens(h);
+      h.remove(HttpHeaderNames.CONNECTION).remove(HttpHeaderNames.KEEP_ALIVE).remove(PROXY_CONNECTION)
           .remove(HttpHeaderNames.TE).remove(HttpHeaderNames.TRAILER).remove(HttpHeaderNames.UPGRADE)
           .remove(HttpHeaderNames.EXPECT);
       if (h2) {
@@ -346,25 +448,22 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
           h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
       }
-      InetSocketAddress remote = remoteAddress();
-      if (remote != null) {
-        String xff = h.get("x-forwarded-for");
-        String ip = remote.getAddress().getHostAddress();
-        h.set("x-forwarded-for", xff == null ? ip : xff + ", " + ip);
+      String ip = clientIp();
+      if (ip != null) {
+        String xff = h.get(X_FORWARDED_FOR);
+        h.set(X_FORWARDED_FOR, xff == null ? ip : xff + ", " + ip);
       }
-      h.set("x-forwarded-proto", tls ? "https" : "http");
+      h.set(X_FORWARDED_PROTO, tls ? HTTPS : HTTP);
       h.set(REQUEST_ID, requestId);
       String via = h.get(HttpHeaderNames.VIA);
       h.set(HttpHeaderNames.VIA, via == null ? VIA : via + ", " + VIA);
-      return new DefaultHttpRequest(HttpVersion.HTTP_1_1, in.method(), route.rewrite(in.uri()), h);
-    }
-
-    private InetSocketAddress remoteAddress() {
-      Channel c = ctx.channel();
-      if (c.parent() != null && !(c.remoteAddress() instanceof InetSocketAddress)) {
-        c = c.parent();
+      String uri = route.rewrite(in.uri());
+      if (in.protocolVersion() == HttpVersion.HTTP_1_1 && !(in instanceof FullHttpRequest)) {
+        // The decoded head is ours: forward it as is instead of copying it.
+        in.setUri(uri);
+        return in;
       }
-      return c.remoteAddress() instanceof InetSocketAddress a ? a : null;
+      return new DefaultHttpRequest(HttpVersion.HTTP_1_1, in.method(), uri, h);
     }
 
     private void connect() {
@@ -374,11 +473,18 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       dp.health().started(endpoint);
-      boolean[] wasReused = new boolean[1];
       InetSocketAddress ep = endpoint;
-      Future<Channel> f = UpstreamPool.acquire(ctx.channel().eventLoop(), cluster, ep, this, wasReused);
-      reused = wasReused[0];
       upstreamStart = System.nanoTime();
+      UpstreamPool.Key key = poolKey == null ? new UpstreamPool.Key(ep, cluster.tls(), cluster.sni())
+          : poolKey.with(cluster, ep);
+      poolKey = key;
+      Channel idle = UpstreamPool.reuse(key, this);
+      reused = idle != null;
+      if (idle != null) {
+        send(idle);
+        return;
+      }
+      Future<Channel> f = UpstreamPool.connect(ctx.channel().eventLoop(), cluster, key, this);
       if (f.isDone()) {
         connected(f, ep);
       } else {
@@ -406,11 +512,18 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         }
         return;
       }
-      upstream = f.getNow();
-      upstream.config().setAutoRead(ctx.channel().isWritable());
-      upstream.write(upstreamHead);
+      send(f.getNow());
+    }
+
+    private void send(Channel up) {
+      upstream = up;
+      boolean writable = ctx.channel().isWritable();
+      if (upstream.config().isAutoRead() != writable) {
+        upstream.config().setAutoRead(writable);
+      }
+      upstream.write(upstreamHead, upstream.voidPromise());
       for (HttpContent c : buffered) {
-        upstream.write(c);
+        upstream.write(c, upstream.voidPromise());
       }
       buffered.clear();
       bufferedBytes = 0;
@@ -451,7 +564,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       if (upstream != null) {
-        upstream.write(c);
+        upstream.write(c, upstream.voidPromise());
       } else {
         buffered.add(c);
         bufferedBytes += c.content().readableBytes();
@@ -482,7 +595,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       }
       if (msg instanceof HttpContent c) {
         boolean last = c instanceof LastHttpContent;
-        ctx.write(c);
+        ctx.write(c, ctx.voidPromise());
         if (last) {
           ctx.flush();
           complete();
@@ -496,15 +609,8 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       upstreamLatencyMs = HttpPipelines.elapsedMillis(upstreamStart);
       upstreamKeepAlive = HttpUtil.isKeepAlive(r);
       HttpHeaders h = r.headers();
-      for (String t : h.getAll(HttpHeaderNames.CONNECTION)) {
-        for (String name : t.split(",")) {
-          String n = name.trim();
-          if (!n.isEmpty() && !n.equalsIgnoreCase("close") && !n.equalsIgnoreCase("keep-alive")) {
-            h.remove(n);
-          }
-        }
-      }
-      h.remove(HttpHeaderNames.CONNECTION).remove(HttpHeaderNames.KEEP_ALIVE).remove("proxy-connection")
+      removeConnectionTokens(h);
+      h.remove(HttpHeaderNames.CONNECTION).remove(HttpHeaderNames.KEEP_ALIVE).remove(PROXY_CONNECTION)
           .remove(HttpHeaderNames.TRAILER).remove(HttpHeaderNames.UPGRADE);
       r.setProtocolVersion(HttpVersion.HTTP_1_1);
       if (h2) {
@@ -526,7 +632,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         // A full response object (not produced by HttpClientCodec, but be safe): forward as is.
         return;
       }
-      ctx.write(r);
+      ctx.write(r, ctx.voidPromise());
     }
 
     private boolean mayHaveBody(HttpResponse r) {
@@ -584,7 +690,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       connect();
     }
 
-    private void timedOut() {
+    void timedOut() {
       if (done) {
         return;
       }
@@ -656,9 +762,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       done = true;
-      if (timeout != null) {
-        timeout.cancel(false);
-      }
+      deadline = 0;
       buffered.forEach(HttpContent::release);
       buffered.clear();
       long nanos = System.nanoTime() - start;

@@ -12,8 +12,6 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.Promise;
@@ -22,42 +20,116 @@ import io.trellis.gateway.config.UpstreamCluster;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Keep-alive HTTP/1.1 connections to upstream endpoints, one idle set per event loop so a downstream
- * connection and its upstream share a thread and never lock. Idle connections close after 60 s.
+ * connection and its upstream share a thread and never lock. Idle connections close after 60 s: a sweep
+ * per event loop (every {@link #SWEEP_SECONDS} s while anything is idle) instead of a timer handler in every
+ * upstream pipeline, so a request costs no timer or promise bookkeeping.
  */
 final class UpstreamPool {
   private static final int MAX_IDLE_PER_ENDPOINT = 128;
-  private static final FastThreadLocal<Map<Key, ArrayDeque<Channel>>> IDLE = new FastThreadLocal<>() {
+  static final long IDLE_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(60);
+  private static final long SWEEP_SECONDS = 10;
+  private static final FastThreadLocal<Idle> IDLE = new FastThreadLocal<>() {
     @Override
-    protected Map<Key, ArrayDeque<Channel>> initialValue() {
-      return new HashMap<>();
+    protected Idle initialValue() {
+      return new Idle();
     }
   };
 
-  /** The TLS context is part of the key: a config swap with new certificates does not reuse old sessions. */
-  record Key(InetSocketAddress endpoint, SslContext tls, String sni) {}
+  /** The idle connections of one event loop. */
+  private static final class Idle {
+    final Map<Key, ArrayDeque<Channel>> byKey = new HashMap<>();
+    boolean sweeping;
+
+    void sweep(EventLoop loop) {
+      long now = System.nanoTime();
+      boolean any = false;
+      for (Iterator<ArrayDeque<Channel>> it = byKey.values().iterator(); it.hasNext(); ) {
+        ArrayDeque<Channel> q = it.next();
+        // Oldest first: connections are returned at the tail and reused from the tail.
+        for (Channel ch = q.peekFirst(); ch != null; ch = q.peekFirst()) {
+          UpstreamHandler h = ch.pipeline().get(UpstreamHandler.class);
+          if (h != null && ch.isActive() && now - h.idleSince < IDLE_TIMEOUT_NANOS) {
+            break;
+          }
+          q.pollFirst();
+          ch.close();
+        }
+        if (q.isEmpty()) {
+          it.remove();
+        } else {
+          any = true;
+        }
+      }
+      sweeping = any;
+      if (any) {
+        loop.schedule(() -> sweep(loop), SWEEP_SECONDS, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  /**
+   * Which connections are interchangeable. The TLS context is part of the key: a config swap with new
+   * certificates does not reuse old sessions. The hash is computed once (a key lives as long as an exchange's
+   * choice of endpoint, and as long as each pooled connection).
+   */
+  static final class Key {
+    final InetSocketAddress endpoint;
+    final SslContext tls;
+    final String sni;
+    private final int hash;
+
+    Key(InetSocketAddress endpoint, SslContext tls, String sni) {
+      this.endpoint = endpoint;
+      this.tls = tls;
+      this.sni = sni;
+      this.hash = Objects.hash(endpoint, System.identityHashCode(tls), sni);
+    }
+
+    /** The key for {@code cluster}'s {@code endpoint}: this one if it already is. */
+    Key with(UpstreamCluster cluster, InetSocketAddress endpoint) {
+      return this.endpoint.equals(endpoint) && tls == cluster.tls() && Objects.equals(sni, cluster.sni())
+          ? this : new Key(endpoint, cluster.tls(), cluster.sni());
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o == this || o instanceof Key k && hash == k.hash && endpoint.equals(k.endpoint) && tls == k.tls
+          && Objects.equals(sni, k.sni);
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+  }
 
   private UpstreamPool() {}
 
-  /** Calls back on {@code loop} with a connected (and, for mTLS, handshaken) channel. */
-  static Promise<Channel> acquire(EventLoop loop, UpstreamCluster cluster, InetSocketAddress endpoint,
-      UpstreamListener owner, boolean[] reused) {
-    Key key = new Key(endpoint, cluster.tls(), cluster.sni());
-    Promise<Channel> promise = loop.newPromise();
-    ArrayDeque<Channel> idle = IDLE.get().get(key);
+  /** An idle connection for {@code key} on this event loop, now owned by {@code owner}; or null. */
+  static Channel reuse(Key key, UpstreamListener owner) {
+    ArrayDeque<Channel> idle = IDLE.get().byKey.get(key);
     if (idle != null) {
       for (Channel ch = idle.pollLast(); ch != null; ch = idle.pollLast()) {
         if (ch.isActive()) {
           ch.pipeline().get(UpstreamHandler.class).owner = owner;
-          reused[0] = true;
-          return promise.setSuccess(ch);
+          return ch;
         }
       }
     }
-    reused[0] = false;
+    return null;
+  }
+
+  /** A new connection; calls back on {@code loop} with it connected (and, for mTLS, handshaken). */
+  static Promise<Channel> connect(EventLoop loop, UpstreamCluster cluster, Key key, UpstreamListener owner) {
+    InetSocketAddress endpoint = key.endpoint;
+    Promise<Channel> promise = loop.newPromise();
     UpstreamHandler handler = new UpstreamHandler(key);
     handler.owner = owner;
     ChannelFuture cf = new Bootstrap().group(loop).channel(Transports.clientChannel())
@@ -71,7 +143,6 @@ final class UpstreamPool {
               String host = cluster.sni() != null ? cluster.sni() : endpoint.getHostString();
               ch.pipeline().addLast("ssl", cluster.tls().newHandler(ch.alloc(), host, endpoint.getPort()));
             }
-            ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, 60));
             ch.pipeline().addLast("http", new HttpClientCodec(4096, 65536, 65536));
             ch.pipeline().addLast("upstream", handler);
           }
@@ -107,12 +178,19 @@ final class UpstreamPool {
       return;
     }
     h.owner = null;
-    ArrayDeque<Channel> idle = IDLE.get().computeIfAbsent(h.key, k -> new ArrayDeque<>());
+    Idle pool = IDLE.get();
+    ArrayDeque<Channel> idle = pool.byKey.computeIfAbsent(h.key, k -> new ArrayDeque<>());
     if (idle.size() >= MAX_IDLE_PER_ENDPOINT) {
       ch.close();
       return;
     }
+    h.idleSince = System.nanoTime();
     idle.addLast(ch);
+    if (!pool.sweeping) {
+      pool.sweeping = true;
+      EventLoop loop = ch.eventLoop();
+      loop.schedule(() -> pool.sweep(loop), SWEEP_SECONDS, TimeUnit.SECONDS);
+    }
   }
 
   /** What the upstream connection reports to the exchange using it. */
@@ -129,6 +207,7 @@ final class UpstreamPool {
   static final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     final Key key;
     UpstreamListener owner;
+    long idleSince;
 
     UpstreamHandler(Key key) {
       this.key = key;
@@ -154,7 +233,7 @@ final class UpstreamPool {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-      ArrayDeque<Channel> idle = IDLE.get().get(key);
+      ArrayDeque<Channel> idle = IDLE.get().byKey.get(key);
       if (idle != null) {
         idle.remove(ctx.channel());
       }
@@ -170,14 +249,6 @@ final class UpstreamPool {
       if (owner != null) {
         owner.upstreamWritabilityChanged();
       }
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-      if (evt instanceof IdleStateEvent && owner == null) {
-        ctx.close();
-      }
-      ReferenceCountUtil.release(evt);
     }
 
     @Override

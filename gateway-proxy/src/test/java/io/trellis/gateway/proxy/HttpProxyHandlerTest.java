@@ -154,4 +154,21 @@ class HttpProxyHandlerTest {
     assertThat((Object) plain.readOutbound()).isNull();
     plain.finishAndReleaseAll();
   }
+
+  @Test
+  void connectionHeaderTokensNameHopByHopHeadersToDrop() {
+    var h = new io.netty.handler.codec.http.DefaultHttpHeaders();
+    h.add("connection", "keep-alive, X-Hop ,close");
+    h.add("connection", "x-other");
+    h.add("x-hop", "1").add("x-other", "2").add("x-kept", "3").add("keep-alive", "timeout=5");
+    HttpProxyHandler.removeConnectionTokens(h);
+    assertThat(h.contains("x-hop")).isFalse();
+    assertThat(h.contains("x-other")).isFalse();
+    assertThat(h.get("x-kept")).isEqualTo("3");
+    assertThat(h.get("keep-alive")).as("removed with the other fixed hop-by-hop headers, not here").isEqualTo("timeout=5");
+
+    var plain = new io.netty.handler.codec.http.DefaultHttpHeaders().add("connection", "Keep-Alive").add("x-kept", "1");
+    HttpProxyHandler.removeConnectionTokens(plain);
+    assertThat(plain.names()).containsExactlyInAnyOrder("connection", "x-kept");
+  }
 }

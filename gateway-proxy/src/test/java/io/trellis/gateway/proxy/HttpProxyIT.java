@@ -171,6 +171,12 @@ class HttpProxyIT {
     HttpResponse<String> slow = Curl.get(port, "x", "/slow/sleep/2000");
     assertThat(slow.statusCode()).isEqualTo(504);
     assertThat(slow.body()).isEqualTo("upstream request timeout");
+    // The route timer is per connection and re-armed lazily: later requests on a kept-alive connection,
+    // after one that finished in time, still time out.
+    for (int i = 0; i < 2; i++) {
+      assertThat(Curl.get(port, "x", "/slow/sleep/1").statusCode()).isEqualTo(200);
+      assertThat(Curl.get(port, "x", "/slow/sleep/2000").statusCode()).isEqualTo(504);
+    }
   }
 
   @Test
