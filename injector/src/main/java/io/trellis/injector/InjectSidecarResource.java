@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.zjsonpatch.DiffFlags;
 import io.fabric8.zjsonpatch.JsonDiff;
 import io.trellis.injector.inject.Decision;
@@ -31,12 +30,12 @@ public class InjectSidecarResource {
       new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
   private final InjectionSettingsProducer settings;
-  private final KubernetesClient client;
+  private final NamespaceCache namespaces;
   private final AdmissionMetrics metrics;
 
-  InjectSidecarResource(InjectionSettingsProducer settings, KubernetesClient client, AdmissionMetrics metrics) {
+  InjectSidecarResource(InjectionSettingsProducer settings, NamespaceCache namespaces, AdmissionMetrics metrics) {
     this.settings = settings;
-    this.client = client;
+    this.namespaces = namespaces;
     this.metrics = metrics;
   }
 
@@ -74,7 +73,7 @@ public class InjectSidecarResource {
       }
       Namespace ns;
       try {
-        ns = namespace.isEmpty() ? null : client.namespaces().withName(namespace).get();
+        ns = namespace.isEmpty() ? null : namespaces.get(namespace);
       } catch (RuntimeException e) {
         // Without the namespace's labels we cannot know whether the pod must be injected: refuse.
         LOG.warnf("namespace %s could not be read: %s", namespace, e.getMessage());
