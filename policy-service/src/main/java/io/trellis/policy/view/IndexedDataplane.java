@@ -19,10 +19,10 @@ final class IndexedDataplane {
   final DataplaneSpec spec;
   /** {@code kuma.io/service} of its inbounds and gateway, distinct, in order. */
   final List<String> services;
-  /** Every tag of its inbounds and gateway as {@link #key}, distinct. */
-  final List<String> tagKeys;
+  /** Every tag of its inbounds and gateway as {@link #key}. */
+  final Set<String> tagKeys;
   /** Its labels as {@link #key}. */
-  final List<String> labelKeys;
+  final Set<String> labelKeys;
   /** Services named by its explicit outbounds. */
   final List<String> outboundServices;
   final boolean transparent;
@@ -57,8 +57,8 @@ final class IndexedDataplane {
       labels.add(key(e.getKey(), e.getValue()));
     }
     this.services = List.copyOf(svc);
-    this.tagKeys = List.copyOf(tags);
-    this.labelKeys = List.copyOf(labels);
+    this.tagKeys = Set.copyOf(tags);
+    this.labelKeys = Set.copyOf(labels);
     this.outboundServices = List.copyOf(out);
     this.transparent = net != null && net.transparentProxying() != null;
     this.builtinGateway = net != null && net.gateway() != null

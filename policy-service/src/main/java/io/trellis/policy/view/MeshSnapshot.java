@@ -19,6 +19,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -42,7 +43,7 @@ public final class MeshSnapshot {
   final Resource meshResource;
   final ResourceCodec codec;
   final String meshJson;
-  /** Every resource of the mesh but the Mesh itself, by type then name; an inner map is shared until its type changes. */
+  /** Every resource of the mesh but the Mesh itself, by type then name; an inner map is shared until its type changes. Unordered: whatever depends on order sorts. */
   private final Map<ResourceType, Map<String, Resource>> byType;
   /** By name; unordered (where order matters, e.g. endpoints, names are taken from sorted sets). */
   final Map<String, IndexedDataplane> dataplanes;
@@ -69,7 +70,7 @@ public final class MeshSnapshot {
       ResourceCodec codec) {
     Map<ResourceType, Map<String, Resource>> byType = new EnumMap<>(ResourceType.class);
     for (Resource r : resources) {
-      byType.computeIfAbsent(r.type(), t -> new TreeMap<>()).put(r.name(), r);
+      byType.computeIfAbsent(r.type(), t -> new HashMap<>()).put(r.name(), r);
     }
     byType.replaceAll((t, m) -> Collections.unmodifiableMap(m));
     return new MeshSnapshot(mesh, meshResource, codec, byType, null, null, null);
@@ -95,7 +96,7 @@ public final class MeshSnapshot {
     }
     Map<ResourceType, Map<String, Resource>> types = new EnumMap<>(ResourceType.class);
     types.putAll(byType);
-    Map<String, Resource> of = new TreeMap<>(byType.getOrDefault(type, Map.of()));
+    Map<String, Resource> of = new HashMap<>(byType.getOrDefault(type, Map.of()));
     Resource before = after == null ? of.remove(name) : of.put(name, after);
     if (before == null && after == null) {
       return this;
@@ -211,9 +212,9 @@ public final class MeshSnapshot {
     externalServices = prev != null && changed != ResourceType.EXTERNAL_SERVICE ? prev.externalServices
         : externalServices(byType);
     gateways = prev != null && changed != ResourceType.MESH_GATEWAY ? prev.gateways
-        : List.copyOf(byType.getOrDefault(ResourceType.MESH_GATEWAY, Map.of()).values());
+        : byName(byType.getOrDefault(ResourceType.MESH_GATEWAY, Map.of()).values());
     gatewayRoutes = prev != null && changed != ResourceType.MESH_GATEWAY_ROUTE ? prev.gatewayRoutes
-        : List.copyOf(byType.getOrDefault(ResourceType.MESH_GATEWAY_ROUTE, Map.of()).values());
+        : byName(byType.getOrDefault(ResourceType.MESH_GATEWAY_ROUTE, Map.of()).values());
     secrets = byType.getOrDefault(ResourceType.SECRET, Map.of());
     if (prev != null && changed != ResourceType.MESH_GATEWAY_KEY_AUTH) {
       keyAuths = prev.keyAuths;
@@ -238,7 +239,7 @@ public final class MeshSnapshot {
 
   private static Map<String, Resource> externalServices(Map<ResourceType, Map<String, Resource>> byType) {
     Map<String, Resource> out = new TreeMap<>();
-    for (Resource es : byType.getOrDefault(ResourceType.EXTERNAL_SERVICE, Map.of()).values()) {
+    for (Resource es : byName(byType.getOrDefault(ResourceType.EXTERNAL_SERVICE, Map.of()).values())) {
       Map<String, String> tags = es.spec(ExternalServiceSpec.class).tags();
       if (tags != null && tags.get(TargetRefs.SERVICE) != null) {
         out.put(tags.get(TargetRefs.SERVICE), es);
@@ -340,7 +341,7 @@ public final class MeshSnapshot {
    */
   public Set<String> affectedBy(ResourceType type, String name, Resource before, Resource after) {
     if (type == ResourceType.DATAPLANE) {
-      Set<String> out = new TreeSet<>(meshWideDataplanes);
+      Set<String> out = new HashSet<>(meshWideDataplanes);
       out.add(name);
       for (Resource r : new Resource[] {before, after}) {
         if (r != null) {
@@ -354,7 +355,7 @@ public final class MeshSnapshot {
     if (PolicyPlugins.of(type).isEmpty()) {
       return null;
     }
-    Set<String> out = new TreeSet<>();
+    Set<String> out = new HashSet<>();
     if (type == ResourceType.MESH_HTTP_ROUTE || type == ResourceType.MESH_TCP_ROUTE) {
       out.addAll(builtinGateways);
     }
@@ -363,17 +364,28 @@ public final class MeshSnapshot {
         continue;
       }
       TargetRef top = ((PolicySpec) r.spec()).targetRef();
-      Collection<String> candidates = top == null ? dataplanes.keySet() : switch (top.kind()) {
+      if (top == null || top.kind() == TargetRef.Kind.Mesh && (top.proxyTypes() == null
+          || top.proxyTypes().isEmpty())) {
+        return new HashSet<>(dataplanes.keySet());
+      }
+      Collection<String> candidates = switch (top.kind()) {
         case MeshService, MeshServiceSubset -> top.name() == null ? dataplanes.keySet()
             : dataplanesByService.getOrDefault(top.name(), Set.of());
         case Dataplane -> top.name() == null ? dataplanes.keySet() : List.of(top.name());
         case MeshGateway -> builtinGateways;
         default -> dataplanes.keySet();
       };
-      Map<String, String> subset = top == null ? null : TargetRefs.peerSubset(top);
+      // The key the policy index files it under: a Dataplane without it cannot be selected (checked before the
+      // exact match, which is the costly part of a scan over every Dataplane).
+      String key = PolicyIndex.lookupKey(top);
+      Map<String, String> subset = TargetRefs.peerSubset(top);
       for (String dpName : candidates) {
         IndexedDataplane dp = dataplanes.get(dpName);
-        if (dp != null && TargetRefs.selectsProxy(top, subset, proxyInfo(dp))) {
+        if (dp == null || key != null
+            && !(top.kind() == TargetRef.Kind.MeshSubset ? dp.tagKeys : dp.labelKeys).contains(key)) {
+          continue;
+        }
+        if (TargetRefs.selectsProxy(top, subset, proxyInfo(dp))) {
           out.add(dpName);
         }
       }
@@ -394,7 +406,7 @@ public final class MeshSnapshot {
 
   /** Every Dataplane, in name order. */
   public Collection<Resource> dataplanes() {
-    return byType.getOrDefault(ResourceType.DATAPLANE, Map.of()).values();
+    return byName(byType.getOrDefault(ResourceType.DATAPLANE, Map.of()).values());
   }
 
   public Resource dataplane(String name) {
@@ -405,8 +417,14 @@ public final class MeshSnapshot {
   /** Every resource of the mesh but the Mesh itself, in type then name order. */
   public List<Resource> resources() {
     List<Resource> out = new ArrayList<>();
-    byType.values().forEach(m -> out.addAll(m.values()));
+    byType.values().forEach(m -> out.addAll(byName(m.values())));
     return out;
+  }
+
+  private static List<Resource> byName(Collection<Resource> resources) {
+    List<Resource> out = new ArrayList<>(resources);
+    out.sort(BY_NAME);
+    return List.copyOf(out);
   }
 
   public boolean mtlsEnabled() {

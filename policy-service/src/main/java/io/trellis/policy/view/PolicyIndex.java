@@ -5,6 +5,8 @@ import io.trellis.api.codec.ResourceCodec;
 import io.trellis.api.model.PolicySpec;
 import io.trellis.api.model.Resource;
 import io.trellis.api.model.TargetRef;
+import io.trellis.api.policy.v1.PolicyRules;
+import io.trellis.policy.matching.Entry;
 import io.trellis.policy.matching.PolicyOrder;
 import io.trellis.policy.matching.PolicyPlugin;
 import java.util.ArrayList;
@@ -15,7 +17,10 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
  * The policies of one type in apply order, indexed so that a proxy only looks at candidates: by the top-level
@@ -36,6 +41,12 @@ final class PolicyIndex {
   final BitSet unconditional;
   /** Those of them with {@code from}/{@code rules} entries, ascending. */
   final int[] unconditionalWithFrom;
+  /**
+   * Policies whose bucket key alone decides that they select a proxy (MeshService by name, MeshSubset with one tag,
+   * Dataplane by name or one label, MeshGateway by name; no proxyTypes): a candidate found through its key
+   * needs no further check.
+   */
+  final BitSet exact = new BitSet();
   /** Other policies that must be checked against every proxy (MeshSubset without tags, proxyTypes, ...). */
   private final int[] everyProxy;
   private final Map<String, int[]> byService = new HashMap<>();
@@ -45,6 +56,13 @@ final class PolicyIndex {
   private final Map<String, int[]> byGateway = new HashMap<>();
   private final Map<String, int[]> toByService = new HashMap<>();
   private final int[] toAnyService;
+  /**
+   * Merged rules by the exact entries they were merged from (compared by identity: entries are immutable and shared
+   * by every proxy, and by later snapshots while their policy is unchanged). Proxies of one service, or calling the
+   * same service, mostly get the same entries: their rules are merged and serialized once.
+   */
+  private final Map<EntriesKey, Optional<PolicyRules>> rules = new ConcurrentHashMap<>();
+  static final int MAX_CACHED_RULES = 1 << 16;
 
   private PolicyIndex(PolicyPlugin plugin, List<ParsedPolicy> ordered, Map<String, ParsedPolicy> byName) {
     this.plugin = plugin;
@@ -68,11 +86,23 @@ final class PolicyIndex {
         always.set(i);
         bucket = p.from().isEmpty() ? new ArrayList<>() : alwaysWithFrom;
       } else if (top != null) {
+        boolean anyProxyType = top.proxyTypes() == null || top.proxyTypes().isEmpty();
+        boolean exactKey = anyProxyType && switch (top.kind()) {
+          case MeshService -> top.name() != null;
+          case MeshSubset -> top.tags() != null && top.tags().size() == 1 && lookupKey(top) != null;
+          case Dataplane -> top.name() != null
+              || top.labels() != null && top.labels().size() == 1 && lookupKey(top) != null;
+          case MeshGateway -> top.name() != null;
+          default -> false;
+        };
+        if (exactKey) {
+          exact.set(i);
+        }
         switch (top.kind()) {
           case MeshService, MeshServiceSubset -> bucket = top.name() == null ? every : add(service, top.name());
-          case MeshSubset -> bucket = firstKey(top.tags()) == null ? every : add(tag, firstKey(top.tags()));
+          case MeshSubset -> bucket = lookupKey(top) == null ? every : add(tag, lookupKey(top));
           case Dataplane -> bucket = top.name() != null ? add(dataplane, top.name())
-              : firstKey(top.labels()) == null ? every : add(label, firstKey(top.labels()));
+              : lookupKey(top) == null ? every : add(label, lookupKey(top));
           case MeshGateway -> bucket = top.name() == null ? every : add(gateway, top.name());
           default -> bucket = every;
         }
@@ -175,6 +205,55 @@ final class PolicyIndex {
     return out.sortedDistinct();
   }
 
+  /** The rules merged from {@code entries} (in policy order) by {@code merge}, computed once per distinct list. */
+  Optional<PolicyRules> rules(List<Entry> entries, Function<List<Entry>, Optional<PolicyRules>> merge) {
+    if (entries.isEmpty()) {
+      return Optional.empty();
+    }
+    EntriesKey key = new EntriesKey(entries.toArray(new Entry[0]));
+    Optional<PolicyRules> cached = rules.get(key);
+    if (cached == null) {
+      cached = merge.apply(entries);
+      if (rules.size() < MAX_CACHED_RULES) {
+        rules.put(key, cached);
+      }
+    }
+    return cached;
+  }
+
+  /** A list of entries compared by identity. */
+  private static final class EntriesKey {
+    private final Entry[] entries;
+    private final int hash;
+
+    EntriesKey(Entry[] entries) {
+      this.entries = entries;
+      int h = 1;
+      for (Entry e : entries) {
+        h = 31 * h + System.identityHashCode(e);
+      }
+      this.hash = h;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      if (!(o instanceof EntriesKey other) || other.hash != hash || other.entries.length != entries.length) {
+        return false;
+      }
+      for (int i = 0; i < entries.length; i++) {
+        if (entries[i] != other.entries[i]) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+  }
+
   /** The union of two ascending position arrays, ascending. */
   static int[] union(int[] a, int[] b) {
     if (a.length == 0) {
@@ -195,12 +274,28 @@ final class PolicyIndex {
         plugin.fromEntries(p, spec, codec.jsonMapper()), plugin.toEntries(p, spec, codec.jsonMapper()));
   }
 
-  /** The lookup key of a tag map: its smallest entry (null when empty or unusable: then every proxy is a candidate). */
+  /**
+   * The key a MeshSubset (one of the proxy's tags) or a Dataplane-by-labels targetRef (one of its labels) is looked
+   * up by: the smallest entry of its tags/labels; null for other kinds or when there is none (then every proxy is a
+   * candidate).
+   */
+  static String lookupKey(TargetRef top) {
+    if (top == null || top.kind() == TargetRef.Kind.Dataplane && top.name() != null) {
+      return null;
+    }
+    return switch (top.kind()) {
+      case MeshSubset -> firstKey(top.tags());
+      case Dataplane -> firstKey(top.labels());
+      default -> null;
+    };
+  }
+
   private static String firstKey(Map<String, String> tags) {
     if (tags == null || tags.isEmpty()) {
       return null;
     }
-    Map.Entry<String, String> first = new TreeMap<>(tags).firstEntry();
+    Map.Entry<String, String> first = tags.size() == 1 ? tags.entrySet().iterator().next()
+        : new TreeMap<>(tags).firstEntry();
     return first.getValue() == null ? null : IndexedDataplane.key(first.getKey(), first.getValue());
   }
 

@@ -88,7 +88,7 @@ public final class ProxyViewBuilder {
       PolicyIndex.IntList matching = new PolicyIndex.IntList();
       BitSet positions = (BitSet) index.unconditional.clone();
       for (int pos : candidates) {
-        if (index.ordered.get(pos).selectsProxy(proxy)) {
+        if (index.exact.get(pos) || index.ordered.get(pos).selectsProxy(proxy)) {
           matching.add(pos);
           positions.set(pos);
         }
@@ -123,7 +123,7 @@ public final class ProxyViewBuilder {
           }
         }
       }
-      rules(m.plugin(), entries).ifPresent(view::addProxyRules);
+      m.index().rules(entries, e -> rules(m.plugin(), e)).ifPresent(view::addProxyRules);
     }
     return Optional.of(view.setRevision(revision(view)).build());
   }
@@ -167,7 +167,7 @@ public final class ProxyViewBuilder {
           entries.addAll(p.from());
         }
       }
-      rules(m.plugin(), entries).ifPresent(b::addRules);
+      m.index().rules(entries, e -> rules(m.plugin(), e)).ifPresent(b::addRules);
     }
     return b.build();
   }
@@ -270,7 +270,7 @@ public final class ProxyViewBuilder {
             entries.addAll(m.index().ordered.get(pos).toFor(service));
           }
         }
-        rules(m.plugin(), entries).ifPresent(b::addRules);
+        m.index().rules(entries, e -> rules(m.plugin(), e)).ifPresent(b::addRules);
       }
       result.add(b.build());
     }
@@ -311,7 +311,7 @@ public final class ProxyViewBuilder {
             }
           }
         }
-        rules(m.plugin(), entries).ifPresent(lb::addRules);
+        m.index().rules(entries, e -> rules(m.plugin(), e)).ifPresent(lb::addRules);
       }
       b.addListeners(lb);
       if (l.tls() != null && l.tls().certificates() != null) {
