@@ -45,19 +45,26 @@ public class ProxyWatchHub {
     final String mesh;
     final String name;
     final Consumer<ProxyView> sink;
+    /** Changes up to this sequence number were in the cache when the watch started: its first view has them. */
+    final long since;
     String lastRevision;
     boolean deletedSent;
 
-    Watch(String mesh, String name, Consumer<ProxyView> sink) {
+    Watch(String mesh, String name, Consumer<ProxyView> sink, long since) {
       this.mesh = mesh;
       this.name = name;
       this.sink = sink;
+      this.since = since;
     }
   }
 
   private final Map<String, List<Watch>> watches = new ConcurrentHashMap<>();
   /** Changes since the last flush, by mesh; guarded by {@code this}. */
   private final Map<String, List<ChangeEvent>> pending = new HashMap<>();
+  /** Sequence number of the latest change, counted after the cache has applied it. */
+  private final AtomicLong changes = new AtomicLong();
+  /** Sequence number of the latest pending change, by mesh; guarded by {@code this}. */
+  private final Map<String, Long> pendingUpTo = new HashMap<>();
   private final Map<String, AtomicLong> versions = new ConcurrentHashMap<>();
   private final List<Consumer<ChangeEvent>> resourceListeners = new CopyOnWriteArrayList<>();
   private final AtomicLong evaluations = new AtomicLong();
@@ -80,7 +87,7 @@ public class ProxyWatchHub {
 
   /** Starts watching; the current view (if the Dataplane exists) is sent at once. Returns the handle to cancel. */
   public Runnable watch(String mesh, String name, Consumer<ProxyView> sink) {
-    Watch w = new Watch(mesh, name, sink);
+    Watch w = new Watch(mesh, name, sink, changes.get());
     String key = mesh + "/" + name;
     watches.computeIfAbsent(key, k -> new CopyOnWriteArrayList<>()).add(w);
     scheduler.execute(() -> evaluate(w));
@@ -107,6 +114,7 @@ public class ProxyWatchHub {
     String mesh = event.type() == ResourceType.MESH ? event.name() : event.mesh();
     synchronized (this) {
       pending.computeIfAbsent(mesh, m -> new ArrayList<>()).add(event);
+      pendingUpTo.put(mesh, changes.incrementAndGet());
       if (!scheduled) {
         scheduled = true;
         scheduler.schedule(this::flush, debounce.toMillis(), TimeUnit.MILLISECONDS);
@@ -128,10 +136,13 @@ public class ProxyWatchHub {
    */
   private void flush() {
     Map<String, List<ChangeEvent>> batch;
+    Map<String, Long> upTo;
     synchronized (this) {
       scheduled = false;
       batch = new HashMap<>(pending);
+      upTo = new HashMap<>(pendingUpTo);
       pending.clear();
+      pendingUpTo.clear();
     }
     for (Map.Entry<String, List<ChangeEvent>> e : batch.entrySet()) {
       String mesh = e.getKey();
@@ -154,8 +165,10 @@ public class ProxyWatchHub {
         LOG.errorf(ex, "changes to mesh %s could not be routed; re-evaluating all its proxies", mesh);
         affected = null;
       }
+      long last = upTo.getOrDefault(mesh, Long.MAX_VALUE);
       for (Watch w : watched) {
-        if (affected == null || affected.contains(w.name)) {
+        // A watch started after the batch's last change got a first view that already has all of it.
+        if (w.since < last && (affected == null || affected.contains(w.name))) {
           evaluateSafely(w);
         }
       }
