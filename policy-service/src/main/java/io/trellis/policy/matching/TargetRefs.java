@@ -63,6 +63,11 @@ public final class TargetRefs {
 
   /** Whether a top-level targetRef selects the proxy as a whole (used for {@code to} rules and proxy rules). */
   public static boolean selectsProxy(TargetRef ref, ProxyInfo proxy) {
+    return selectsProxy(ref, ref == null ? null : peerSubset(ref), proxy);
+  }
+
+  /** {@link #selectsProxy(TargetRef, ProxyInfo)} with {@code subset} = {@link #peerSubset}{@code (ref)} derived once. */
+  public static boolean selectsProxy(TargetRef ref, Map<String, String> subset, ProxyInfo proxy) {
     if (ref == null) {
       return true;
     }
@@ -75,7 +80,6 @@ public final class TargetRefs {
       case MeshGateway -> ref.name() != null && ref.name().equals(proxy.gatewayName());
       case Dataplane -> selectsDataplane(ref, proxy);
       case MeshSubset, MeshService, MeshServiceSubset -> {
-        Map<String, String> subset = peerSubset(ref);
         if (net != null && net.gateway() != null && contains(net.gateway().tags(), subset)) {
           yield true;
         }
@@ -94,6 +98,12 @@ public final class TargetRefs {
 
   /** Whether a top-level targetRef selects one inbound of the proxy (used for {@code from} rules). */
   public static boolean selectsInbound(TargetRef ref, ProxyInfo proxy, DataplaneSpec.Inbound inbound) {
+    return selectsInbound(ref, ref == null ? null : peerSubset(ref), proxy, inbound);
+  }
+
+  /** {@link #selectsInbound(TargetRef, ProxyInfo, DataplaneSpec.Inbound)} with {@code subset} derived once. */
+  public static boolean selectsInbound(TargetRef ref, Map<String, String> subset, ProxyInfo proxy,
+      DataplaneSpec.Inbound inbound) {
     if (ref == null) {
       return true;
     }
@@ -102,7 +112,7 @@ public final class TargetRefs {
     }
     return switch (ref.kind()) {
       case Mesh -> true;
-      case MeshSubset, MeshService, MeshServiceSubset -> contains(inbound.tags(), peerSubset(ref));
+      case MeshSubset, MeshService, MeshServiceSubset -> contains(inbound.tags(), subset);
       case Dataplane -> selectsDataplane(ref, proxy)
           && (ref.sectionName() == null
               || ref.sectionName().equals(inbound.name())

@@ -2,18 +2,16 @@ package io.trellis.policy.service;
 
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
-import io.trellis.api.model.DataplaneSpec;
-import io.trellis.api.model.PolicySpec;
-import io.trellis.api.model.Resource;
 import io.trellis.api.model.ResourceType;
 import io.trellis.api.policy.v1.ProxyView;
-import io.trellis.policy.matching.PolicyPlugins;
-import io.trellis.policy.matching.TargetRefs;
 import io.trellis.policy.store.ChangeEvent;
+import io.trellis.policy.view.MeshSnapshot;
 import io.trellis.policy.view.ProxyViewBuilder;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +28,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Serves proxy views to watchers: changes are collected for {@code trellis.watch.debounce} (default 50 ms), then
- * only the watched proxies a change can affect are re-evaluated, and a view is sent only when its revision changed.
+ * only the watched proxies a change can affect (found from the snapshot's indexes, {@link MeshSnapshot#affectedBy})
+ * are re-evaluated on the incrementally updated snapshot, and a view is sent only when its revision changed.
  */
 @ApplicationScoped
 public class ProxyWatchHub {
@@ -46,19 +45,26 @@ public class ProxyWatchHub {
     final String mesh;
     final String name;
     final Consumer<ProxyView> sink;
+    /** Changes up to this sequence number were in the cache when the watch started: its first view has them. */
+    final long since;
     String lastRevision;
     boolean deletedSent;
 
-    Watch(String mesh, String name, Consumer<ProxyView> sink) {
+    Watch(String mesh, String name, Consumer<ProxyView> sink, long since) {
       this.mesh = mesh;
       this.name = name;
       this.sink = sink;
+      this.since = since;
     }
   }
 
   private final Map<String, List<Watch>> watches = new ConcurrentHashMap<>();
-  private final Map<String, Set<String>> pending = new ConcurrentHashMap<>();
-  private final Set<String> allOfMesh = ConcurrentHashMap.newKeySet();
+  /** Changes since the last flush, by mesh; guarded by {@code this}. */
+  private final Map<String, List<ChangeEvent>> pending = new HashMap<>();
+  /** Sequence number of the latest change, counted after the cache has applied it. */
+  private final AtomicLong changes = new AtomicLong();
+  /** Sequence number of the latest pending change, by mesh; guarded by {@code this}. */
+  private final Map<String, Long> pendingUpTo = new HashMap<>();
   private final Map<String, AtomicLong> versions = new ConcurrentHashMap<>();
   private final List<Consumer<ChangeEvent>> resourceListeners = new CopyOnWriteArrayList<>();
   private final AtomicLong evaluations = new AtomicLong();
@@ -81,7 +87,7 @@ public class ProxyWatchHub {
 
   /** Starts watching; the current view (if the Dataplane exists) is sent at once. Returns the handle to cancel. */
   public Runnable watch(String mesh, String name, Consumer<ProxyView> sink) {
-    Watch w = new Watch(mesh, name, sink);
+    Watch w = new Watch(mesh, name, sink, changes.get());
     String key = mesh + "/" + name;
     watches.computeIfAbsent(key, k -> new CopyOnWriteArrayList<>()).add(w);
     scheduler.execute(() -> evaluate(w));
@@ -106,103 +112,17 @@ public class ProxyWatchHub {
 
   private void onChange(ChangeEvent event) {
     String mesh = event.type() == ResourceType.MESH ? event.name() : event.mesh();
-    Set<String> affected = affected(event, mesh);
-    if (affected == null) {
-      allOfMesh.add(mesh);
-    } else {
-      pending.computeIfAbsent(mesh, m -> ConcurrentHashMap.newKeySet()).addAll(affected);
-    }
-    for (Consumer<ChangeEvent> l : resourceListeners) {
-      scheduler.execute(() -> l.accept(event));
-    }
     synchronized (this) {
+      pending.computeIfAbsent(mesh, m -> new ArrayList<>()).add(event);
+      pendingUpTo.put(mesh, changes.incrementAndGet());
       if (!scheduled) {
         scheduled = true;
         scheduler.schedule(this::flush, debounce.toMillis(), TimeUnit.MILLISECONDS);
       }
     }
-  }
-
-  /** Names of watched proxies of {@code mesh} a change can affect; null for all of them. */
-  private Set<String> affected(ChangeEvent event, String mesh) {
-    Set<String> out = new HashSet<>();
-    if (event.type() == ResourceType.DATAPLANE) {
-      out.add(event.name());
-      Set<String> services = new HashSet<>();
-      services.addAll(services(event.before()));
-      services.addAll(services(event.after()));
-      for (Watch w : watchesOf(mesh)) {
-        Resource dp = cache.dataplane(mesh, w.name);
-        if (dp == null) {
-          continue;
-        }
-        DataplaneSpec.Networking net = dp.spec(DataplaneSpec.class).networking();
-        if (net != null && (net.transparentProxying() != null || reaches(net, services))) {
-          out.add(w.name);
-        }
-      }
-      return out;
+    for (Consumer<ChangeEvent> l : resourceListeners) {
+      scheduler.execute(() -> l.accept(event));
     }
-    if (PolicyPlugins.of(event.type()).isPresent()) {
-      for (Watch w : watchesOf(mesh)) {
-        Resource dp = cache.dataplane(mesh, w.name);
-        if (dp == null) {
-          continue;
-        }
-        TargetRefs.ProxyInfo proxy = new TargetRefs.ProxyInfo(dp.name(), dp.meta().labels(),
-            dp.spec(DataplaneSpec.class), null, isGateway(dp));
-        if (event.type() == ResourceType.MESH_HTTP_ROUTE || event.type() == ResourceType.MESH_TCP_ROUTE
-            ? isGateway(dp) || selects(event.before(), proxy) || selects(event.after(), proxy)
-            : selects(event.before(), proxy) || selects(event.after(), proxy)) {
-          out.add(w.name);
-        }
-      }
-      return out;
-    }
-    return null;
-  }
-
-  private static boolean isGateway(Resource dp) {
-    DataplaneSpec.Networking net = dp.spec(DataplaneSpec.class).networking();
-    return net != null && net.gateway() != null;
-  }
-
-  private static boolean selects(Resource policy, TargetRefs.ProxyInfo proxy) {
-    if (policy == null) {
-      return false;
-    }
-    var top = ((PolicySpec) policy.spec()).targetRef();
-    // MeshGateway binding needs the snapshot; be conservative for gateway proxies.
-    return (proxy.gateway() && top != null && top.kind() == io.trellis.api.model.TargetRef.Kind.MeshGateway)
-        || TargetRefs.selectsProxy(top, proxy);
-  }
-
-  private static boolean reaches(DataplaneSpec.Networking net, Set<String> services) {
-    if (net.outbound() == null) {
-      return false;
-    }
-    for (DataplaneSpec.Outbound o : net.outbound()) {
-      if (o.tags() != null && services.contains(o.tags().get(TargetRefs.SERVICE))) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static Set<String> services(Resource dp) {
-    Set<String> out = new HashSet<>();
-    if (dp == null) {
-      return out;
-    }
-    DataplaneSpec.Networking net = dp.spec(DataplaneSpec.class).networking();
-    if (net != null && net.inbound() != null) {
-      for (DataplaneSpec.Inbound in : net.inbound()) {
-        if (in.tags() != null && in.tags().get(TargetRefs.SERVICE) != null) {
-          out.add(in.tags().get(TargetRefs.SERVICE));
-        }
-      }
-    }
-    return out;
   }
 
   private List<Watch> watchesOf(String mesh) {
@@ -210,25 +130,47 @@ public class ProxyWatchHub {
         .flatMap(e -> e.getValue().stream()).toList();
   }
 
+  /**
+   * Re-evaluates the watched proxies the batched changes can affect: the mesh's snapshot is brought up to date
+   * incrementally, and its indexes say which proxies each change can reach (null: every proxy of the mesh).
+   */
   private void flush() {
+    Map<String, List<ChangeEvent>> batch;
+    Map<String, Long> upTo;
     synchronized (this) {
       scheduled = false;
+      batch = new HashMap<>(pending);
+      upTo = new HashMap<>(pendingUpTo);
+      pending.clear();
+      pendingUpTo.clear();
     }
-    Set<String> meshesAll = new HashSet<>(allOfMesh);
-    allOfMesh.removeAll(meshesAll);
-    Map<String, Set<String>> names = new java.util.HashMap<>();
-    for (String mesh : Set.copyOf(pending.keySet())) {
-      names.put(mesh, pending.remove(mesh));
-    }
-    for (String mesh : meshesAll) {
-      watchesOf(mesh).forEach(this::evaluateSafely);
-    }
-    for (Map.Entry<String, Set<String>> e : names.entrySet()) {
-      if (meshesAll.contains(e.getKey()) || e.getValue() == null) {
+    for (Map.Entry<String, List<ChangeEvent>> e : batch.entrySet()) {
+      String mesh = e.getKey();
+      List<Watch> watched = watchesOf(mesh);
+      if (watched.isEmpty()) {
         continue;
       }
-      for (String name : e.getValue()) {
-        watches.getOrDefault(e.getKey() + "/" + name, List.of()).forEach(this::evaluateSafely);
+      Set<String> affected = new HashSet<>();
+      try {
+        MeshSnapshot snap = cache.snapshot(mesh);
+        for (ChangeEvent event : e.getValue()) {
+          Set<String> names = snap.affectedBy(event.type(), event.name(), event.before(), event.after());
+          if (names == null) {
+            affected = null;
+            break;
+          }
+          affected.addAll(names);
+        }
+      } catch (RuntimeException ex) {
+        LOG.errorf(ex, "changes to mesh %s could not be routed; re-evaluating all its proxies", mesh);
+        affected = null;
+      }
+      long last = upTo.getOrDefault(mesh, Long.MAX_VALUE);
+      for (Watch w : watched) {
+        // A watch started after the batch's last change got a first view that already has all of it.
+        if (w.since < last && (affected == null || affected.contains(w.name))) {
+          evaluateSafely(w);
+        }
       }
     }
   }

@@ -19,7 +19,9 @@ import java.util.function.Consumer;
 
 /**
  * In-memory copy of the store that matching reads from, kept current by the store's change events, with one
- * {@link MeshSnapshot} per mesh rebuilt lazily after a change to that mesh only.
+ * {@link MeshSnapshot} per mesh. A change does not rebuild the snapshot: changes are queued per mesh and applied
+ * incrementally ({@link MeshSnapshot#with}) when the snapshot is next asked for; a very long queue (e.g. a bulk
+ * import) is cheaper to replace by one full rebuild.
  */
 @ApplicationScoped
 public class ResourceCache {
@@ -28,7 +30,12 @@ public class ResourceCache {
 
   private final Map<String, Map<String, Resource>> byMesh = new ConcurrentHashMap<>();
   private final Map<String, Resource> meshes = new ConcurrentHashMap<>();
+  /** Above this many queued changes, a snapshot is rebuilt from scratch instead of updated change by change. */
+  static final int MAX_INCREMENTAL_CHANGES = 256;
+
   private final Map<String, MeshSnapshot> snapshots = new ConcurrentHashMap<>();
+  /** Changes committed since the mesh's snapshot was last brought up to date; guarded by {@code this}. */
+  private final Map<String, List<ChangeEvent>> unapplied = new java.util.HashMap<>();
   private final List<Consumer<ChangeEvent>> listeners = new CopyOnWriteArrayList<>();
   private volatile boolean loaded;
 
@@ -57,8 +64,23 @@ public class ResourceCache {
   }
 
   public synchronized MeshSnapshot snapshot(String mesh) {
-    return snapshots.computeIfAbsent(mesh, m -> MeshSnapshot.of(m, meshes.get(m),
-        new ArrayList<>(byMesh.getOrDefault(m, Map.of()).values()), codec));
+    MeshSnapshot snap = snapshots.get(mesh);
+    List<ChangeEvent> changes = unapplied.remove(mesh);
+    if (snap != null && changes != null) {
+      if (changes.size() > MAX_INCREMENTAL_CHANGES) {
+        snap = null;
+      } else {
+        for (ChangeEvent e : changes) {
+          snap = snap.with(e.type(), e.name(), e.after());
+        }
+      }
+    }
+    if (snap == null) {
+      snap = MeshSnapshot.of(mesh, meshes.get(mesh), new ArrayList<>(byMesh.getOrDefault(mesh, Map.of()).values()),
+          codec);
+    }
+    snapshots.put(mesh, snap);
+    return snap;
   }
 
   /** A Dataplane from the cache without building a snapshot (cheap, for change routing). */
@@ -83,17 +105,19 @@ public class ResourceCache {
   }
 
   private synchronized void apply(ChangeEvent event) {
+    String mesh = event.type() == ResourceType.MESH ? event.name() : event.mesh();
     if (event.after() != null) {
       put(event.after());
     } else if (event.type() == ResourceType.MESH) {
       meshes.remove(event.name());
-      snapshots.remove(event.name());
     } else {
       Map<String, Resource> m = byMesh.get(event.mesh());
       if (m != null) {
         m.remove(key(event.type(), event.name()));
       }
-      snapshots.remove(event.mesh());
+    }
+    if (snapshots.containsKey(mesh)) {
+      unapplied.computeIfAbsent(mesh, k -> new ArrayList<>()).add(event);
     }
     for (Consumer<ChangeEvent> l : listeners) {
       l.accept(event);
@@ -103,10 +127,8 @@ public class ResourceCache {
   private synchronized void put(Resource r) {
     if (r.type() == ResourceType.MESH) {
       meshes.put(r.name(), r);
-      snapshots.remove(r.name());
     } else {
       byMesh.computeIfAbsent(r.mesh(), m -> new ConcurrentHashMap<>()).put(key(r.type(), r.name()), r);
-      snapshots.remove(r.mesh());
     }
   }
 

@@ -1,6 +1,5 @@
 package io.trellis.policy.view;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.trellis.api.codec.ResourceCodec;
 import io.trellis.api.model.DataplaneSpec;
 import io.trellis.api.model.ExternalServiceSpec;
@@ -8,6 +7,7 @@ import io.trellis.api.model.MeshSpec;
 import io.trellis.api.model.PolicySpec;
 import io.trellis.api.model.Resource;
 import io.trellis.api.model.ResourceType;
+import io.trellis.api.model.TargetRef;
 import io.trellis.api.policy.v1.Endpoint;
 import io.trellis.policy.matching.PolicyOrder;
 import io.trellis.policy.matching.PolicyPlugin;
@@ -15,181 +15,416 @@ import io.trellis.policy.matching.PolicyPlugins;
 import io.trellis.policy.matching.TargetRefs;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
- * Everything of one mesh that proxy views are computed from, indexed once per change batch: policies in apply
- * order with their entries parsed, endpoints by service, gateways, routes, secrets. Immutable.
+ * Everything of one mesh that proxy views are computed from, indexed: policies in apply order with their entries
+ * parsed and indexed by targetRef ({@link PolicyIndex}), endpoints by service, gateways, routes, secrets.
+ * Immutable. {@link #with} applies one change by copying only what the change touches (the changed type's index,
+ * the endpoint lists of the changed Dataplane's services), so a change costs far less than {@link #of}; both give
+ * equal results (a property test holds them to it).
+ *
+ * <p>Every derived collection is in name order, never in the order resources happened to be listed, so a snapshot
+ * is a function of the set of resources only.
  */
 public final class MeshSnapshot {
   final String mesh;
   final Resource meshResource;
-  final Map<String, Resource> dataplanes = new TreeMap<>();
-  final Map<ResourceType, List<ParsedPolicy>> policies = new EnumMap<>(ResourceType.class);
-  final Map<String, List<Endpoint>> endpointsByService = new TreeMap<>();
-  final Map<String, String> protocolByService = new TreeMap<>();
-  final Map<String, Resource> externalServices = new TreeMap<>();
-  final List<Resource> gateways = new ArrayList<>();
-  final List<Resource> gatewayRoutes = new ArrayList<>();
-  final Map<String, Resource> secrets = new TreeMap<>();
-  final List<Resource> keyAuths = new ArrayList<>();
-  final Map<String, String> virtualIps;
   final ResourceCodec codec;
   final String meshJson;
-  /** Per policy type: policies found by the service or Dataplane name their top-level targetRef names. */
-  private final Map<ResourceType, Index> indexes = new EnumMap<>(ResourceType.class);
+  /** Every resource of the mesh but the Mesh itself, by type then name; an inner map is shared until its type changes. Unordered: whatever depends on order sorts. */
+  private final Map<ResourceType, Map<String, Resource>> byType;
+  /** By name; unordered (where order matters, e.g. endpoints, names are taken from sorted sets). */
+  final Map<String, IndexedDataplane> dataplanes;
+  final Map<ResourceType, PolicyIndex> policies;
+  final Map<String, List<Endpoint>> endpointsByService;
+  final Map<String, String> protocolByService;
+  /** Dataplanes carrying a {@code kuma.io/service} on an inbound or their gateway, by service, in name order. */
+  final Map<String, Set<String>> dataplanesByService;
+  /** Dataplanes with an explicit outbound to a service, by service. */
+  final Map<String, Set<String>> consumersByService;
+  /** Dataplanes whose views depend on every service of the mesh: transparent proxies and builtin gateways. */
+  final Set<String> meshWideDataplanes;
+  final Set<String> builtinGateways;
+  final Map<String, Resource> externalServices;
+  final List<Resource> gateways;
+  final List<Resource> gatewayRoutes;
+  final Map<String, Resource> secrets;
+  final List<Resource> keyAuths;
+  final Set<String> services;
+  final Map<String, String> virtualIps;
+
+  /** Builds the snapshot of {@code mesh} from all its resources ({@code meshResource} may be null). */
+  public static MeshSnapshot of(String mesh, Resource meshResource, Collection<Resource> resources,
+      ResourceCodec codec) {
+    Map<ResourceType, Map<String, Resource>> byType = new EnumMap<>(ResourceType.class);
+    for (Resource r : resources) {
+      byType.computeIfAbsent(r.type(), t -> new HashMap<>()).put(r.name(), r);
+    }
+    byType.replaceAll((t, m) -> Collections.unmodifiableMap(m));
+    return new MeshSnapshot(mesh, meshResource, codec, byType, null, null, null);
+  }
 
   /**
-   * Top-level targetRefs naming a service or a Dataplane are looked up by that name; every other kind (Mesh,
-   * MeshSubset, labels, gateways) is checked against each proxy. Candidates keep the apply order via their position.
+   * This snapshot with one change applied: {@code after} is the new version of resource {@code type}/{@code name}
+   * of this mesh, null when it was deleted. A change to the Mesh itself gives a new snapshot sharing everything
+   * else.
    */
-  private record Index(List<ParsedPolicy> scan, Map<String, List<ParsedPolicy>> byService,
-      Map<String, List<ParsedPolicy>> byDataplane, Map<ParsedPolicy, Integer> position) {}
+  public MeshSnapshot with(ResourceType type, String name, Resource after) {
+    Objects.requireNonNull(type, "type");
+    Objects.requireNonNull(name, "name");
+    if (type == ResourceType.MESH) {
+      if (!name.equals(mesh)) {
+        throw new IllegalArgumentException("name: " + name + " (expected: the snapshot's mesh " + mesh + ")");
+      }
+      return new MeshSnapshot(mesh, after, codec, byType, this, type, null);
+    }
+    if (after != null && !(after.type() == type && after.name().equals(name) && mesh.equals(after.mesh()))) {
+      throw new IllegalArgumentException("after: " + after.type() + " " + after.mesh() + "/" + after.name()
+          + " (expected: " + type + " " + mesh + "/" + name + ")");
+    }
+    Map<ResourceType, Map<String, Resource>> types = new EnumMap<>(ResourceType.class);
+    types.putAll(byType);
+    Map<String, Resource> of = new HashMap<>(byType.getOrDefault(type, Map.of()));
+    Resource before = after == null ? of.remove(name) : of.put(name, after);
+    if (before == null && after == null) {
+      return this;
+    }
+    types.put(type, Collections.unmodifiableMap(of));
+    return new MeshSnapshot(mesh, meshResource, codec, types, this, type, new Change(name, before, after));
+  }
 
-  private MeshSnapshot(String mesh, Resource meshResource, Collection<Resource> resources, ResourceCodec codec) {
+  private record Change(String name, Resource before, Resource after) {}
+
+  private MeshSnapshot(String mesh, Resource meshResource, ResourceCodec codec,
+      Map<ResourceType, Map<String, Resource>> byType, MeshSnapshot prev, ResourceType changed, Change change) {
     this.mesh = mesh;
     this.meshResource = meshResource;
     this.codec = codec;
-    Map<ResourceType, List<Resource>> byType = new EnumMap<>(ResourceType.class);
-    for (Resource r : resources) {
-      byType.computeIfAbsent(r.type(), t -> new ArrayList<>()).add(r);
+    this.byType = byType;
+    this.meshJson = prev != null && changed != ResourceType.MESH ? prev.meshJson
+        : meshResource == null ? "" : codec.writeUniversalJson(meshResource);
+
+    // Dataplanes and what is derived from them.
+    boolean servicesMoved = prev == null || changed == ResourceType.EXTERNAL_SERVICE;
+    if (prev != null && changed != ResourceType.DATAPLANE) {
+      dataplanes = prev.dataplanes;
+      endpointsByService = prev.endpointsByService;
+      protocolByService = prev.protocolByService;
+      dataplanesByService = prev.dataplanesByService;
+      consumersByService = prev.consumersByService;
+      meshWideDataplanes = prev.meshWideDataplanes;
+      builtinGateways = prev.builtinGateways;
+    } else if (prev != null) {
+      Map<String, IndexedDataplane> dps = new HashMap<>(prev.dataplanes);
+      IndexedDataplane before = dps.remove(change.name());
+      IndexedDataplane after = change.after() == null ? null : new IndexedDataplane(change.after());
+      if (after != null) {
+        dps.put(change.name(), after);
+      }
+      dataplanes = Collections.unmodifiableMap(dps);
+      Map<String, Set<String>> carriers = new HashMap<>(prev.dataplanesByService);
+      Map<String, Set<String>> consumers = new HashMap<>(prev.consumersByService);
+      move(carriers, change.name(), before == null ? List.of() : before.services,
+          after == null ? List.of() : after.services);
+      move(consumers, change.name(), before == null ? List.of() : before.outboundServices,
+          after == null ? List.of() : after.outboundServices);
+      dataplanesByService = Collections.unmodifiableMap(carriers);
+      consumersByService = Collections.unmodifiableMap(consumers);
+      Set<String> touched = new LinkedHashSet<>();
+      if (before != null) {
+        touched.addAll(before.services);
+      }
+      if (after != null) {
+        touched.addAll(after.services);
+      }
+      Map<String, List<Endpoint>> endpoints = new HashMap<>(prev.endpointsByService);
+      Map<String, String> protocols = new HashMap<>(prev.protocolByService);
+      for (String service : touched) {
+        endpointsOf(service, dataplanes, dataplanesByService, endpoints, protocols);
+        servicesMoved |= prev.endpointsByService.containsKey(service) != endpoints.containsKey(service);
+      }
+      endpointsByService = Collections.unmodifiableMap(endpoints);
+      protocolByService = Collections.unmodifiableMap(protocols);
+      meshWideDataplanes = withMember(prev.meshWideDataplanes, change.name(),
+          after != null && (after.transparent || after.builtinGateway));
+      builtinGateways = withMember(prev.builtinGateways, change.name(), after != null && after.builtinGateway);
+    } else {
+      Map<String, IndexedDataplane> dps = new HashMap<>();
+      Map<String, Set<String>> carriers = new HashMap<>();
+      Map<String, Set<String>> consumers = new HashMap<>();
+      Set<String> meshWide = new TreeSet<>();
+      Set<String> gatewaysDps = new TreeSet<>();
+      for (Resource r : byType.getOrDefault(ResourceType.DATAPLANE, Map.of()).values()) {
+        IndexedDataplane dp = new IndexedDataplane(r);
+        dps.put(r.name(), dp);
+        move(carriers, r.name(), List.of(), dp.services);
+        move(consumers, r.name(), List.of(), dp.outboundServices);
+        if (dp.transparent || dp.builtinGateway) {
+          meshWide.add(r.name());
+        }
+        if (dp.builtinGateway) {
+          gatewaysDps.add(r.name());
+        }
+      }
+      dataplanes = Collections.unmodifiableMap(dps);
+      dataplanesByService = Collections.unmodifiableMap(carriers);
+      consumersByService = Collections.unmodifiableMap(consumers);
+      Map<String, List<Endpoint>> endpoints = new HashMap<>();
+      Map<String, String> protocols = new HashMap<>();
+      for (String service : carriers.keySet()) {
+        endpointsOf(service, dataplanes, dataplanesByService, endpoints, protocols);
+      }
+      endpointsByService = Collections.unmodifiableMap(endpoints);
+      protocolByService = Collections.unmodifiableMap(protocols);
+      meshWideDataplanes = Collections.unmodifiableSet(meshWide);
+      builtinGateways = Collections.unmodifiableSet(gatewaysDps);
     }
-    for (Resource dp : byType.getOrDefault(ResourceType.DATAPLANE, List.of())) {
-      dataplanes.put(dp.name(), dp);
-      DataplaneSpec.Networking net = dp.spec(DataplaneSpec.class).networking();
+
+    // Policies: only the changed type's index is rebuilt, and only the changed policy is parsed again.
+    if (prev == null) {
+      Map<ResourceType, PolicyIndex> idx = new EnumMap<>(ResourceType.class);
+      for (PolicyPlugin plugin : PolicyPlugins.ALL) {
+        idx.put(plugin.type(), PolicyIndex.of(plugin,
+            byType.getOrDefault(plugin.type(), Map.of()).values(), codec));
+      }
+      policies = Collections.unmodifiableMap(idx);
+    } else if (PolicyPlugins.of(changed).isPresent()) {
+      Map<ResourceType, PolicyIndex> idx = new EnumMap<>(prev.policies);
+      idx.put(changed, prev.policies.get(changed).with(change.name(), change.after(), codec));
+      policies = Collections.unmodifiableMap(idx);
+    } else {
+      policies = prev.policies;
+    }
+
+    // The few resources of other kinds are re-derived whole when their type changes.
+    externalServices = prev != null && changed != ResourceType.EXTERNAL_SERVICE ? prev.externalServices
+        : externalServices(byType);
+    gateways = prev != null && changed != ResourceType.MESH_GATEWAY ? prev.gateways
+        : byName(byType.getOrDefault(ResourceType.MESH_GATEWAY, Map.of()).values());
+    gatewayRoutes = prev != null && changed != ResourceType.MESH_GATEWAY_ROUTE ? prev.gatewayRoutes
+        : byName(byType.getOrDefault(ResourceType.MESH_GATEWAY_ROUTE, Map.of()).values());
+    secrets = byType.getOrDefault(ResourceType.SECRET, Map.of());
+    if (prev != null && changed != ResourceType.MESH_GATEWAY_KEY_AUTH) {
+      keyAuths = prev.keyAuths;
+    } else {
+      List<Resource> auths = new ArrayList<>(byType.getOrDefault(ResourceType.MESH_GATEWAY_KEY_AUTH, Map.of())
+          .values());
+      auths.sort(PolicyOrder.APPLY_ORDER);
+      keyAuths = List.copyOf(auths);
+    }
+
+    if (servicesMoved) {
+      Set<String> all = new TreeSet<>(endpointsByService.keySet());
+      all.addAll(externalServices.keySet());
+      services = Collections.unmodifiableSet(all);
+      virtualIps = prev != null && prev.services.equals(all) ? prev.virtualIps
+          : Collections.unmodifiableMap(VirtualIps.assign(all));
+    } else {
+      services = prev.services;
+      virtualIps = prev.virtualIps;
+    }
+  }
+
+  private static Map<String, Resource> externalServices(Map<ResourceType, Map<String, Resource>> byType) {
+    Map<String, Resource> out = new TreeMap<>();
+    for (Resource es : byName(byType.getOrDefault(ResourceType.EXTERNAL_SERVICE, Map.of()).values())) {
+      Map<String, String> tags = es.spec(ExternalServiceSpec.class).tags();
+      if (tags != null && tags.get(TargetRefs.SERVICE) != null) {
+        out.put(tags.get(TargetRefs.SERVICE), es);
+      }
+    }
+    return Collections.unmodifiableMap(out);
+  }
+
+  /** Moves {@code dataplane} from the sets of {@code before}'s services to those of {@code after}'s (copy on write). */
+  private static void move(Map<String, Set<String>> index, String dataplane, List<String> before,
+      List<String> after) {
+    for (String s : before) {
+      if (!after.contains(s)) {
+        Set<String> set = new TreeSet<>(index.getOrDefault(s, Set.of()));
+        set.remove(dataplane);
+        if (set.isEmpty()) {
+          index.remove(s);
+        } else {
+          index.put(s, Collections.unmodifiableSet(set));
+        }
+      }
+    }
+    for (String s : after) {
+      Set<String> current = index.getOrDefault(s, Set.of());
+      if (!current.contains(dataplane)) {
+        Set<String> set = new TreeSet<>(current);
+        set.add(dataplane);
+        index.put(s, Collections.unmodifiableSet(set));
+      }
+    }
+  }
+
+  private static Set<String> withMember(Set<String> set, String name, boolean member) {
+    if (set.contains(name) == member) {
+      return set;
+    }
+    Set<String> out = new TreeSet<>(set);
+    if (member) {
+      out.add(name);
+    } else {
+      out.remove(name);
+    }
+    return Collections.unmodifiableSet(out);
+  }
+
+  /**
+   * The endpoints of {@code service} (healthy inbounds carrying it, by Dataplane name then inbound order) and its
+   * protocol (that of the first such inbound); a service only gateways carry has none and is left out.
+   */
+  private static void endpointsOf(String service, Map<String, IndexedDataplane> dataplanes,
+      Map<String, Set<String>> carriers, Map<String, List<Endpoint>> endpoints, Map<String, String> protocols) {
+    List<Endpoint> out = new ArrayList<>();
+    String protocol = null;
+    boolean any = false;
+    for (String name : carriers.getOrDefault(service, Set.of())) {
+      IndexedDataplane dp = dataplanes.get(name);
+      DataplaneSpec.Networking net = dp.spec.networking();
       if (net == null || net.inbound() == null) {
         continue;
       }
       for (DataplaneSpec.Inbound in : net.inbound()) {
-        String service = in.tags() == null ? null : in.tags().get(TargetRefs.SERVICE);
-        if (service == null) {
+        if (in.tags() == null || !service.equals(in.tags().get(TargetRefs.SERVICE))) {
           continue;
         }
-        protocolByService.putIfAbsent(service, in.tags().getOrDefault("kuma.io/protocol", "tcp"));
-        List<Endpoint> endpoints = endpointsByService.computeIfAbsent(service, s -> new ArrayList<>());
+        any = true;
+        if (protocol == null) {
+          protocol = in.tags().getOrDefault("kuma.io/protocol", "tcp");
+        }
         boolean ready = in.health() == null || in.health().ready() == null || in.health().ready();
         // Only healthy inbounds receive traffic; an unhealthy one is left out rather than sent with a flag.
         if (ready) {
           String address = in.address() != null ? in.address()
               : net.advertisedAddress() != null ? net.advertisedAddress() : net.address();
-          endpoints.add(Endpoint.newBuilder()
+          out.add(Endpoint.newBuilder()
               .setAddress(address == null ? "" : address)
               .setPort(in.port() == null ? 0 : in.port())
               .putAllTags(in.tags())
               .setWeight(1)
               .setZone(in.tags().getOrDefault("kuma.io/zone", ""))
               .setHealthy(true)
-              .setDataplane(dp.name())
+              .setDataplane(name)
               .build());
         }
       }
     }
-    for (Resource es : byType.getOrDefault(ResourceType.EXTERNAL_SERVICE, List.of())) {
-      Map<String, String> tags = es.spec(ExternalServiceSpec.class).tags();
-      if (tags != null && tags.get(TargetRefs.SERVICE) != null) {
-        externalServices.put(tags.get(TargetRefs.SERVICE), es);
-      }
+    if (any) {
+      endpoints.put(service, List.copyOf(out));
+      protocols.put(service, protocol);
+    } else {
+      endpoints.remove(service);
+      protocols.remove(service);
     }
-    gateways.addAll(byType.getOrDefault(ResourceType.MESH_GATEWAY, List.of()));
-    gatewayRoutes.addAll(byType.getOrDefault(ResourceType.MESH_GATEWAY_ROUTE, List.of()));
-    for (Resource s : byType.getOrDefault(ResourceType.SECRET, List.of())) {
-      secrets.put(s.name(), s);
-    }
-    List<Resource> auths = new ArrayList<>(byType.getOrDefault(ResourceType.MESH_GATEWAY_KEY_AUTH, List.of()));
-    auths.sort(PolicyOrder.APPLY_ORDER);
-    keyAuths.addAll(auths);
-    for (PolicyPlugin plugin : PolicyPlugins.ALL) {
-      List<Resource> list = new ArrayList<>(byType.getOrDefault(plugin.type(), List.of()));
-      list.sort(PolicyOrder.APPLY_ORDER);
-      List<ParsedPolicy> parsed = new ArrayList<>(list.size());
-      for (Resource p : list) {
-        JsonNode spec = codec.toJsonNode(p.spec());
-        parsed.add(new ParsedPolicy(p, ((PolicySpec) p.spec()).targetRef(),
-            plugin.fromEntries(p, spec, codec.jsonMapper()), plugin.toEntries(p, spec, codec.jsonMapper())));
-      }
-      policies.put(plugin.type(), List.copyOf(parsed));
-      List<ParsedPolicy> scan = new ArrayList<>();
-      Map<String, List<ParsedPolicy>> byService = new java.util.HashMap<>();
-      Map<String, List<ParsedPolicy>> byDataplane = new java.util.HashMap<>();
-      Map<ParsedPolicy, Integer> position = new java.util.IdentityHashMap<>();
-      for (ParsedPolicy p : parsed) {
-        position.put(p, position.size());
-        var top = p.top();
-        if (top != null && top.name() != null && (top.kind() == io.trellis.api.model.TargetRef.Kind.MeshService
-            || top.kind() == io.trellis.api.model.TargetRef.Kind.MeshServiceSubset)) {
-          byService.computeIfAbsent(top.name(), k -> new ArrayList<>()).add(p);
-        } else if (top != null && top.name() != null && top.kind() == io.trellis.api.model.TargetRef.Kind.Dataplane) {
-          byDataplane.computeIfAbsent(top.name(), k -> new ArrayList<>()).add(p);
-        } else {
-          scan.add(p);
-        }
-      }
-      indexes.put(plugin.type(), new Index(scan, byService, byDataplane, position));
-    }
-    Set<String> services = new java.util.TreeSet<>(endpointsByService.keySet());
-    services.addAll(externalServices.keySet());
-    virtualIps = VirtualIps.assign(services);
-    meshJson = meshResource == null ? "" : codec.writeUniversalJson(meshResource);
   }
 
   /**
-   * The policies of {@code type} that could select {@code dataplane}, in apply order: a superset of the matching
-   * ones (callers still match each), found without scanning policies that name other services or Dataplanes.
+   * Names of the Dataplanes whose view a change of resource {@code type} (from {@code before} to {@code after},
+   * either null on create/delete) can alter, given this snapshot with the change applied; null when it can be any
+   * of them (Mesh, gateways, secrets, ...). A superset: a proxy in it may end up with the same view.
    */
-  List<ParsedPolicy> candidates(ResourceType type, Resource dataplane) {
-    Index index = indexes.get(type);
-    if (index == null) {
-      return List.of();
-    }
-    if (index.byService().isEmpty() && index.byDataplane().isEmpty()) {
-      return index.scan();
-    }
-    List<ParsedPolicy> out = new ArrayList<>(index.scan());
-    Set<String> seen = new HashSet<>();
-    DataplaneSpec.Networking net = dataplane.spec(DataplaneSpec.class).networking();
-    if (net != null && net.inbound() != null) {
-      for (DataplaneSpec.Inbound in : net.inbound()) {
-        String service = in.tags() == null ? null : in.tags().get(TargetRefs.SERVICE);
-        if (service != null && seen.add(service)) {
-          out.addAll(index.byService().getOrDefault(service, List.of()));
+  public Set<String> affectedBy(ResourceType type, String name, Resource before, Resource after) {
+    if (type == ResourceType.DATAPLANE) {
+      Set<String> out = new HashSet<>(meshWideDataplanes);
+      out.add(name);
+      for (Resource r : new Resource[] {before, after}) {
+        if (r != null) {
+          for (String service : new IndexedDataplane(r).services) {
+            out.addAll(consumersByService.getOrDefault(service, Set.of()));
+          }
         }
       }
+      return out;
     }
-    if (net != null && net.gateway() != null && net.gateway().tags() != null) {
-      String service = net.gateway().tags().get(TargetRefs.SERVICE);
-      if (service != null && seen.add(service)) {
-        out.addAll(index.byService().getOrDefault(service, List.of()));
+    if (PolicyPlugins.of(type).isEmpty()) {
+      return null;
+    }
+    Set<String> out = new HashSet<>();
+    if (type == ResourceType.MESH_HTTP_ROUTE || type == ResourceType.MESH_TCP_ROUTE) {
+      out.addAll(builtinGateways);
+    }
+    for (Resource r : new Resource[] {before, after}) {
+      if (r == null) {
+        continue;
       }
-    }
-    out.addAll(index.byDataplane().getOrDefault(dataplane.name(), List.of()));
-    if (out.size() != index.scan().size()) {
-      out.sort(java.util.Comparator.comparingInt(index.position()::get));
+      TargetRef top = ((PolicySpec) r.spec()).targetRef();
+      if (top == null || top.kind() == TargetRef.Kind.Mesh && (top.proxyTypes() == null
+          || top.proxyTypes().isEmpty())) {
+        return new HashSet<>(dataplanes.keySet());
+      }
+      Collection<String> candidates = switch (top.kind()) {
+        case MeshService, MeshServiceSubset -> top.name() == null ? dataplanes.keySet()
+            : dataplanesByService.getOrDefault(top.name(), Set.of());
+        case Dataplane -> top.name() == null ? dataplanes.keySet() : List.of(top.name());
+        case MeshGateway -> builtinGateways;
+        default -> dataplanes.keySet();
+      };
+      // The key the policy index files it under: a Dataplane without it cannot be selected (checked before the
+      // exact match, which is the costly part of a scan over every Dataplane).
+      String key = PolicyIndex.lookupKey(top);
+      Map<String, String> subset = TargetRefs.peerSubset(top);
+      for (String dpName : candidates) {
+        IndexedDataplane dp = dataplanes.get(dpName);
+        if (dp == null || key != null
+            && !(top.kind() == TargetRef.Kind.MeshSubset ? dp.tagKeys : dp.labelKeys).contains(key)) {
+          continue;
+        }
+        if (TargetRefs.selectsProxy(top, subset, proxyInfo(dp))) {
+          out.add(dpName);
+        }
+      }
     }
     return out;
   }
 
-  /** Builds the snapshot of {@code mesh} from all its resources ({@code meshResource} may be null). */
-  public static MeshSnapshot of(String mesh, Resource meshResource, Collection<Resource> resources,
-      ResourceCodec codec) {
-    return new MeshSnapshot(mesh, meshResource, resources, codec);
+  TargetRefs.ProxyInfo proxyInfo(IndexedDataplane dp) {
+    DataplaneSpec.Networking net = dp.spec.networking();
+    Resource gateway = ProxyViewBuilder.boundGateway(this, net);
+    return new TargetRefs.ProxyInfo(dp.name(), dp.resource.meta().labels(), dp.spec,
+        gateway == null ? null : gateway.name(), net != null && net.gateway() != null);
   }
 
   public String mesh() {
     return mesh;
   }
 
+  /** Every Dataplane, in name order. */
   public Collection<Resource> dataplanes() {
-    return dataplanes.values();
+    return byName(byType.getOrDefault(ResourceType.DATAPLANE, Map.of()).values());
   }
 
   public Resource dataplane(String name) {
-    return dataplanes.get(name);
+    IndexedDataplane dp = dataplanes.get(name);
+    return dp == null ? null : dp.resource;
+  }
+
+  /** Every resource of the mesh but the Mesh itself, in type then name order. */
+  public List<Resource> resources() {
+    List<Resource> out = new ArrayList<>();
+    byType.values().forEach(m -> out.addAll(byName(m.values())));
+    return out;
+  }
+
+  private static List<Resource> byName(Collection<Resource> resources) {
+    List<Resource> out = new ArrayList<>(resources);
+    out.sort(BY_NAME);
+    return List.copyOf(out);
   }
 
   public boolean mtlsEnabled() {
@@ -202,9 +437,7 @@ public final class MeshSnapshot {
 
   /** Every service name of the mesh (from inbounds and ExternalServices), sorted. */
   public Set<String> services() {
-    Set<String> all = new HashSet<>(endpointsByService.keySet());
-    all.addAll(externalServices.keySet());
-    return new java.util.TreeSet<>(all);
+    return services;
   }
 
   static final Comparator<Resource> BY_NAME = Comparator.comparing(Resource::name);

@@ -29,11 +29,11 @@ import io.trellis.policy.matching.PolicyPlugins;
 import io.trellis.policy.matching.RuleBuilder;
 import io.trellis.policy.matching.TargetRefs;
 import io.trellis.policy.matching.TargetRefs.ProxyInfo;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -58,38 +58,47 @@ public final class ProxyViewBuilder {
   private ProxyViewBuilder() {}
 
   public static Optional<ProxyView> build(MeshSnapshot snap, String dataplaneName) {
-    Resource dp = snap.dataplane(dataplaneName);
+    IndexedDataplane dp = snap.dataplanes.get(dataplaneName);
     if (dp == null) {
       return Optional.empty();
     }
-    DataplaneSpec spec = dp.spec(DataplaneSpec.class);
-    DataplaneSpec.Networking net = spec.networking();
+    DataplaneSpec.Networking net = dp.spec.networking();
     Resource gateway = boundGateway(snap, net);
     boolean isGateway = net != null && net.gateway() != null;
-    ProxyInfo proxy = new ProxyInfo(dp.name(), dp.meta().labels(), spec,
+    ProxyInfo proxy = new ProxyInfo(dp.name(), dp.resource.meta().labels(), dp.spec,
         gateway == null ? null : gateway.name(), isGateway);
 
     ProxyView.Builder view = ProxyView.newBuilder()
         .setMesh(snap.mesh)
         .setName(dp.name())
-        .setDataplaneJson(snap.codec.writeUniversalJson(dp))
+        .setDataplaneJson(dp.json(snap.codec))
         .setMeshJson(snap.meshJson)
         .setMtlsEnabled(snap.mtlsEnabled());
 
-    Map<PolicyPlugin, List<ParsedPolicy>> proxyPolicies = new LinkedHashMap<>();
+    // Per policy type: the candidates the index finds for this proxy, and those of them selecting it. Policies on
+    // the whole mesh select every proxy: they are taken as a set, never looped over per proxy.
+    List<Matched> proxyPolicies = new ArrayList<>(PolicyPlugins.ALL.size());
     for (PolicyPlugin plugin : PolicyPlugins.ALL) {
-      List<ParsedPolicy> matching = new ArrayList<>();
-      for (ParsedPolicy p : snap.candidates(plugin.type(), dp)) {
-        if (TargetRefs.selectsProxy(p.top(), proxy)) {
-          matching.add(p);
+      PolicyIndex index = snap.policies.get(plugin.type());
+      if (index.isEmpty()) {
+        proxyPolicies.add(new Matched(plugin, index, NONE, NONE, new BitSet()));
+        continue;
+      }
+      int[] candidates = index.candidates(dp, proxy.gatewayName());
+      PolicyIndex.IntList matching = new PolicyIndex.IntList();
+      BitSet positions = (BitSet) index.unconditional.clone();
+      for (int pos : candidates) {
+        if (index.exact.get(pos) || index.ordered.get(pos).selectsProxy(proxy)) {
+          matching.add(pos);
+          positions.set(pos);
         }
       }
-      proxyPolicies.put(plugin, matching);
+      proxyPolicies.add(new Matched(plugin, index, candidates, matching.sortedDistinct(), positions));
     }
 
     if (net != null && net.inbound() != null) {
       for (DataplaneSpec.Inbound in : net.inbound()) {
-        view.addInbounds(inbound(snap, proxy, net, in, dp));
+        view.addInbounds(inbound(proxy, net, in, proxyPolicies));
       }
     }
     if (!isGateway || net.gateway().type() == DataplaneSpec.GatewayType.DELEGATED) {
@@ -105,22 +114,41 @@ public final class ProxyViewBuilder {
         view.addOutbounds(out);
       }
     }
-    for (Map.Entry<PolicyPlugin, List<ParsedPolicy>> e : proxyPolicies.entrySet()) {
+    for (Matched m : proxyPolicies) {
       List<Entry> entries = new ArrayList<>();
-      for (ParsedPolicy p : e.getValue()) {
-        for (Entry entry : p.from()) {
+      for (int pos : PolicyIndex.union(m.index().unconditionalWithFrom, m.matched())) {
+        for (Entry entry : m.index().ordered.get(pos).from()) {
           if (entry.targetRef() == null) {
             entries.add(entry);
           }
         }
       }
-      rules(e.getKey(), entries).ifPresent(view::addProxyRules);
+      m.index().rules(entries, e -> rules(m.plugin(), e)).ifPresent(view::addProxyRules);
     }
-    return Optional.of(view.setRevision(revision(view.build())).build());
+    return Optional.of(view.setRevision(revision(view)).build());
   }
 
-  private static InboundView inbound(MeshSnapshot snap, ProxyInfo proxy, DataplaneSpec.Networking net,
-      DataplaneSpec.Inbound in, Resource dp) {
+  private static final int[] NONE = new int[0];
+
+  /**
+   * The policies of one type for one proxy, as positions in the index's apply order: {@code candidates} the index
+   * found beyond the unconditional ones, {@code matched} those of them selecting the proxy, and {@code positions}
+   * every policy selecting it (unconditional ones included).
+   */
+  private record Matched(PolicyPlugin plugin, PolicyIndex index, int[] candidates, int[] matched,
+      BitSet positions) {
+    /** Every policy selecting the proxy, in apply order. */
+    List<ParsedPolicy> policies() {
+      List<ParsedPolicy> out = new ArrayList<>(positions.cardinality());
+      for (int pos = positions.nextSetBit(0); pos >= 0; pos = positions.nextSetBit(pos + 1)) {
+        out.add(index.ordered.get(pos));
+      }
+      return out;
+    }
+  }
+
+  private static InboundView inbound(ProxyInfo proxy, DataplaneSpec.Networking net, DataplaneSpec.Inbound in,
+      List<Matched> proxyPolicies) {
     Map<String, String> tags = in.tags() == null ? Map.of() : in.tags();
     int port = in.port() == null ? 0 : in.port();
     InboundView.Builder b = InboundView.newBuilder()
@@ -131,14 +159,15 @@ public final class ProxyViewBuilder {
         .putAllTags(tags)
         .setProtocol(tags.getOrDefault("kuma.io/protocol", "tcp"))
         .setReady(in.health() == null || in.health().ready() == null || in.health().ready());
-    for (PolicyPlugin plugin : PolicyPlugins.ALL) {
+    for (Matched m : proxyPolicies) {
       List<Entry> entries = new ArrayList<>();
-      for (ParsedPolicy p : snap.candidates(plugin.type(), dp)) {
-        if (TargetRefs.selectsInbound(p.top(), proxy, in)) {
+      for (int pos : PolicyIndex.union(m.index().unconditionalWithFrom, m.candidates())) {
+        ParsedPolicy p = m.index().ordered.get(pos);
+        if (p.selectsInbound(proxy, in)) {
           entries.addAll(p.from());
         }
       }
-      rules(plugin, entries).ifPresent(b::addRules);
+      m.index().rules(entries, e -> rules(m.plugin(), e)).ifPresent(b::addRules);
     }
     return b.build();
   }
@@ -171,7 +200,7 @@ public final class ProxyViewBuilder {
   }
 
   private static List<OutboundView> outbounds(MeshSnapshot snap, DataplaneSpec.Networking net,
-      Map<PolicyPlugin, List<ParsedPolicy>> proxyPolicies, List<String> gatewayBackends) {
+      List<Matched> proxyPolicies, List<String> gatewayBackends) {
     Map<String, OutboundView.Builder> byService = new LinkedHashMap<>();
     for (String service : gatewayBackends) {
       byService.put(service, OutboundView.newBuilder().setService(service).putTags(TargetRefs.SERVICE, service));
@@ -179,10 +208,7 @@ public final class ProxyViewBuilder {
     if (net != null && net.outbound() != null) {
       for (DataplaneSpec.Outbound out : net.outbound()) {
         Map<String, String> tags = out.tags() == null ? Map.of() : out.tags();
-        String service = tags.get(TargetRefs.SERVICE);
-        if (service == null && out.backendRef() != null) {
-          service = out.backendRef().path("name").asText(null);
-        }
+        String service = IndexedDataplane.outboundService(out);
         if (service == null || byService.containsKey(service)) {
           continue;
         }
@@ -196,7 +222,7 @@ public final class ProxyViewBuilder {
     if (net != null && net.transparentProxying() != null) {
       List<String> reachable = net.transparentProxying().reachableServices();
       Set<String> allowed = reachable == null || reachable.isEmpty() ? null : Set.copyOf(reachable);
-      for (String service : snap.services()) {
+      for (String service : snap.services) {
         if ((allowed == null || allowed.contains(service)) && !byService.containsKey(service)) {
           byService.put(service, OutboundView.newBuilder()
               .setService(service)
@@ -233,18 +259,18 @@ public final class ProxyViewBuilder {
       b.addAllEndpoints(snap.endpointsByService.getOrDefault(service, List.of()));
       b.setProtocol(b.getTagsMap().getOrDefault("kuma.io/protocol",
           snap.protocolByService.getOrDefault(service, "tcp")));
-      for (Map.Entry<PolicyPlugin, List<ParsedPolicy>> e : proxyPolicies.entrySet()) {
+      for (Matched m : proxyPolicies) {
+        if (m.positions().isEmpty()) {
+          continue;
+        }
+        // Only policies whose to[] names this service (or no service) can contribute: looked up, not scanned.
         List<Entry> entries = new ArrayList<>();
-        for (ParsedPolicy p : e.getValue()) {
-          for (Entry entry : p.to()) {
-            Map<String, String> subset = entry.subset();
-            if (subset != null && (subset.get(TargetRefs.SERVICE) == null
-                || subset.get(TargetRefs.SERVICE).equals(service))) {
-              entries.add(entry);
-            }
+        for (int pos : m.index().toCandidates(service)) {
+          if (m.positions().get(pos)) {
+            entries.addAll(m.index().ordered.get(pos).toFor(service));
           }
         }
-        rules(e.getKey(), entries).ifPresent(b::addRules);
+        m.index().rules(entries, e -> rules(m.plugin(), e)).ifPresent(b::addRules);
       }
       result.add(b.build());
     }
@@ -252,7 +278,7 @@ public final class ProxyViewBuilder {
   }
 
   private static GatewayView gatewayView(MeshSnapshot snap, ProxyInfo proxy, Resource gateway,
-      Map<PolicyPlugin, List<ParsedPolicy>> proxyPolicies) {
+      List<Matched> proxyPolicies) {
     MeshGatewaySpec gw = gateway.spec(MeshGatewaySpec.class);
     GatewayView.Builder b = GatewayView.newBuilder().setMeshGatewayJson(snap.codec.writeUniversalJson(gateway));
     Map<String, String> gatewayTags = new HashMap<>(proxy.spec().networking().gateway().tags() == null
@@ -273,9 +299,9 @@ public final class ProxyViewBuilder {
           .setProtocol(l.protocol() == null ? "HTTP" : l.protocol().name())
           .setHostname(l.hostname() == null ? "*" : l.hostname())
           .putAllTags(l.tags() == null ? Map.of() : l.tags());
-      for (Map.Entry<PolicyPlugin, List<ParsedPolicy>> e : proxyPolicies.entrySet()) {
+      for (Matched m : proxyPolicies) {
         List<Entry> entries = new ArrayList<>();
-        for (ParsedPolicy p : e.getValue()) {
+        for (ParsedPolicy p : m.policies()) {
           if (!sectionMatches(p.top(), l)) {
             continue;
           }
@@ -285,7 +311,7 @@ public final class ProxyViewBuilder {
             }
           }
         }
-        rules(e.getKey(), entries).ifPresent(lb::addRules);
+        m.index().rules(entries, e -> rules(m.plugin(), e)).ifPresent(lb::addRules);
       }
       b.addListeners(lb);
       if (l.tls() != null && l.tls().certificates() != null) {
@@ -306,7 +332,7 @@ public final class ProxyViewBuilder {
     Predicate<ParsedPolicy> onThisGateway = p -> p.top() != null && p.top().kind() == TargetRef.Kind.MeshGateway
         && gateway.name().equals(p.top().name());
     for (ResourceType type : List.of(ResourceType.MESH_HTTP_ROUTE, ResourceType.MESH_TCP_ROUTE)) {
-      for (ParsedPolicy p : snap.policies.getOrDefault(type, List.of())) {
+      for (ParsedPolicy p : snap.policies.get(type).ordered) {
         if (onThisGateway.test(p)) {
           b.addRouteJsons(snap.codec.writeUniversalJson(p.resource()));
         }
@@ -361,9 +387,7 @@ public final class ProxyViewBuilder {
     }
     Resource best = null;
     int bestSize = -1;
-    List<Resource> sorted = new ArrayList<>(snap.gateways);
-    sorted.sort(MeshSnapshot.BY_NAME);
-    for (Resource g : sorted) {
+    for (Resource g : snap.gateways) { // in name order
       List<Selector> selectors = g.spec(MeshGatewaySpec.class).selectors();
       if (selectors == null) {
         continue;
@@ -401,14 +425,16 @@ public final class ProxyViewBuilder {
   }
 
   /** SHA-256 of the deterministic serialisation of everything but the version. */
-  static String revision(ProxyView view) {
+  static String revision(ProxyView.Builder view) {
     try {
-      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      ProxyView content = view.getVersion() == 0 && view.getRevision().isEmpty() ? view.build()
+          : view.clone().clearVersion().clearRevision().build();
+      byte[] bytes = new byte[content.getSerializedSize()];
       CodedOutputStream out = CodedOutputStream.newInstance(bytes);
       out.useDeterministicSerialization();
-      view.toBuilder().clearVersion().clearRevision().build().writeTo(out);
-      out.flush();
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes.toByteArray()));
+      content.writeTo(out);
+      out.checkNoSpaceLeft();
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     } catch (IOException | NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
