@@ -59,12 +59,13 @@ public class ProxyWatchHub {
   }
 
   private final Map<String, List<Watch>> watches = new ConcurrentHashMap<>();
+  /** A change and its sequence number. */
+  private record Pending(long seq, ChangeEvent event) {}
+
   /** Changes since the last flush, by mesh; guarded by {@code this}. */
-  private final Map<String, List<ChangeEvent>> pending = new HashMap<>();
+  private final Map<String, List<Pending>> pending = new HashMap<>();
   /** Sequence number of the latest change, counted after the cache has applied it. */
   private final AtomicLong changes = new AtomicLong();
-  /** Sequence number of the latest pending change, by mesh; guarded by {@code this}. */
-  private final Map<String, Long> pendingUpTo = new HashMap<>();
   private final Map<String, AtomicLong> versions = new ConcurrentHashMap<>();
   private final List<Consumer<ChangeEvent>> resourceListeners = new CopyOnWriteArrayList<>();
   private final AtomicLong evaluations = new AtomicLong();
@@ -113,8 +114,7 @@ public class ProxyWatchHub {
   private void onChange(ChangeEvent event) {
     String mesh = event.type() == ResourceType.MESH ? event.name() : event.mesh();
     synchronized (this) {
-      pending.computeIfAbsent(mesh, m -> new ArrayList<>()).add(event);
-      pendingUpTo.put(mesh, changes.incrementAndGet());
+      pending.computeIfAbsent(mesh, m -> new ArrayList<>()).add(new Pending(changes.incrementAndGet(), event));
       if (!scheduled) {
         scheduled = true;
         scheduler.schedule(this::flush, debounce.toMillis(), TimeUnit.MILLISECONDS);
@@ -135,40 +135,40 @@ public class ProxyWatchHub {
    * incrementally, and its indexes say which proxies each change can reach (null: every proxy of the mesh).
    */
   private void flush() {
-    Map<String, List<ChangeEvent>> batch;
-    Map<String, Long> upTo;
+    Map<String, List<Pending>> batch;
     synchronized (this) {
       scheduled = false;
       batch = new HashMap<>(pending);
-      upTo = new HashMap<>(pendingUpTo);
       pending.clear();
-      pendingUpTo.clear();
     }
-    for (Map.Entry<String, List<ChangeEvent>> e : batch.entrySet()) {
+    for (Map.Entry<String, List<Pending>> e : batch.entrySet()) {
       String mesh = e.getKey();
       List<Watch> watched = watchesOf(mesh);
       if (watched.isEmpty()) {
         continue;
       }
-      Set<String> affected = new HashSet<>();
+      List<Pending> changes = e.getValue();
+      // per change: the proxies it can reach (null: every proxy of the mesh)
+      List<Set<String>> reach = new ArrayList<>(changes.size());
       try {
         MeshSnapshot snap = cache.snapshot(mesh);
-        for (ChangeEvent event : e.getValue()) {
-          Set<String> names = snap.affectedBy(event.type(), event.name(), event.before(), event.after());
-          if (names == null) {
-            affected = null;
-            break;
-          }
-          affected.addAll(names);
+        for (Pending p : changes) {
+          ChangeEvent event = p.event();
+          reach.add(snap.affectedBy(event.type(), event.name(), event.before(), event.after()));
         }
       } catch (RuntimeException ex) {
         LOG.errorf(ex, "changes to mesh %s could not be routed; re-evaluating all its proxies", mesh);
-        affected = null;
+        reach.clear();
+        changes.forEach(p -> reach.add(null));
       }
-      long last = upTo.getOrDefault(mesh, Long.MAX_VALUE);
       for (Watch w : watched) {
-        // A watch started after the batch's last change got a first view that already has all of it.
-        if (w.since < last && (affected == null || affected.contains(w.name))) {
+        // Only changes after the watch started count: its first view already had the earlier ones.
+        boolean affected = false;
+        for (int i = 0; i < changes.size() && !affected; i++) {
+          Set<String> names = reach.get(i);
+          affected = changes.get(i).seq() > w.since && (names == null || names.contains(w.name));
+        }
+        if (affected) {
           evaluateSafely(w);
         }
       }
