@@ -4,9 +4,11 @@
 # Prints one line per (N, mode) and writes them, with the machine load, to bench/results/push-<date>.txt.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-./mvnw -B -q -o -pl xds-service -am test-compile -DskipTests
-./mvnw -B -q -o -pl xds-service dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=/tmp/xds-bench-cp.txt >/dev/null
-CP="xds-service/target/test-classes:xds-service/target/classes:api/target/classes:$(cat /tmp/xds-bench-cp.txt)"
+# One reactor build (-am): compiles api and xds-service and writes each module's test classpath to its
+# target/bench-cp.txt; in a reactor, api resolves to api/target/classes, so nothing needs to be in ~/.m2.
+flock -s /tmp/trellis-cpu.lock ./mvnw -B -q -o -pl xds-service -am test-compile dependency:build-classpath -DskipTests \
+  -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-cp.txt >/dev/null
+CP="xds-service/target/test-classes:xds-service/target/classes:$(cat xds-service/target/bench-cp.txt)"
 mkdir -p xds-service/bench/results
 OUT="xds-service/bench/results/push-$(date -u +%Y%m%dT%H%M%SZ).txt"
 {
@@ -15,7 +17,7 @@ OUT="xds-service/bench/results/push-$(date -u +%Y%m%dT%H%M%SZ).txt"
   for n in "${@:-1000 2000 5000 10000}"; do
     for mode in shared naive; do
       echo "# load before: $(uptime)"
-      java -Xmx6g -cp "$CP" io.trellis.xds.bench.PushBench "$n" "$mode" 20
+      flock -x /tmp/trellis-cpu.lock java -Xmx6g -cp "$CP" io.trellis.xds.bench.PushBench "$n" "$mode" 20
     done
   done
   echo "# load after: $(uptime)"

@@ -62,7 +62,7 @@ public final class PushBench {
     for (int i = 0; i < proxies; i++) {
       io.trellis.xds.SnapshotBuilder builder = new io.trellis.xds.SnapshotBuilder(ProxyInput.ClientKind.ENVOY, Views.CODEC);
       builders.add(builder);
-      cache.setSnapshot("default.p" + i, snapshot(view(i, services, perProxy, 2), shared ? builder : null));
+      cache.setSnapshot("default.p" + i, snapshot(view(i, services, perProxy, 2).toByteArray(), shared ? builder : null));
     }
     // the changed views as they arrive from policy-service: bytes, parsed by each session. A first change
     // warms the JIT (a running server is warm); the second one is measured.
@@ -83,7 +83,7 @@ public final class PushBench {
       throw new IllegalStateException("initial sync incomplete: " + initial.getCount());
     }
     for (int i = 0; i < proxies; i++) {
-      cache.setSnapshot("default.p" + i, snapshot(ProxyView.parseFrom(warmup.get(i)), shared ? builders.get(i) : null));
+      cache.setSnapshot("default.p" + i, snapshot(warmup.get(i), shared ? builders.get(i) : null));
     }
     if (!warmed.await(600, TimeUnit.SECONDS)) {
       throw new IllegalStateException("warm-up push incomplete: " + warmed.getCount());
@@ -103,9 +103,9 @@ public final class PushBench {
     long parseCpu = 0;
     for (int i = 0; i < proxies; i++) {
       long p0 = threads.getCurrentThreadCpuTime();
-      ProxyView v = ProxyView.parseFrom(changed.get(i));
+      ProxyView v = shared ? builders.get(i).decode(changed.get(i)) : ProxyView.parseFrom(changed.get(i));
       parseCpu += threads.getCurrentThreadCpuTime() - p0;
-      cache.setSnapshot("default.p" + i, snapshot(v, shared ? builders.get(i) : null));
+      cache.setSnapshot("default.p" + i, shared ? builders.get(i).snapshot(v, null) : naive(v));
     }
     // the control plane's own work: parse each view, translate, set the snapshot, build and serialize the
     // responses (java-control-plane responds on the thread that sets the snapshot)
@@ -160,10 +160,13 @@ public final class PushBench {
     return b.inboundRules(8080, DEFAULT_TIMEOUT).build();
   }
 
-  static io.envoyproxy.controlplane.cache.v3.Snapshot snapshot(ProxyView v, io.trellis.xds.SnapshotBuilder shared) {
-    if (shared != null) {
-      return io.trellis.xds.BenchAccess.snapshot(shared.translate(v, null));
-    }
+  static io.envoyproxy.controlplane.cache.v3.Snapshot snapshot(byte[] view, io.trellis.xds.SnapshotBuilder shared)
+      throws com.google.protobuf.InvalidProtocolBufferException {
+    return shared != null ? shared.snapshot(shared.decode(view), null) : naive(ProxyView.parseFrom(view));
+  }
+
+  /** Full translation, every resource map and version computed anew (java-control-plane's Snapshot.create). */
+  static io.envoyproxy.controlplane.cache.v3.Snapshot naive(ProxyView v) {
     XdsResources r = ProxyTranslator.translate(ProxyInput.of(v, ProxyInput.ClientKind.ENVOY, Views.CODEC), null);
     return io.trellis.xds.BenchAccess.snapshot(r);
   }
