@@ -54,7 +54,8 @@ public final class SnapshotBuilder {
   private DataplaneSpec dataplane;
   private String meshJson;
   private MeshSpec mesh;
-  private Map<Memo.Key, Object> previous = Map.of();
+  private Map<Memo.Key, Object> previous = Map.of(); // pieces of the last full translation but EDS
+  private Map<Memo.Key, Object> previousEndpoints = Map.of(); // EDS pieces of the last translation
   // the last decoded view, the one it was diffed against, and whether only endpoints differ between them
   private ProxyView decoded;
   private ProxyView decodedFrom;
@@ -106,22 +107,22 @@ public final class SnapshotBuilder {
     if (!endpointsOnly) {
       parseResources(view);
     }
-    Map<Memo.Key, Object> current = new HashMap<>();
-    Memo memo = memo(current, previous);
     XdsResources r;
     if (endpointsOnly) {
-      List<ClusterLoadAssignment> eds = EndpointTranslator.translate(new ProxyInput(view, dataplane, mesh, kind, memo));
-      // keep the other pieces for the next full translation; endpoint pieces are those looked up just now
-      previous.forEach((k, v) -> {
-        if (!k.kind().equals(EndpointTranslator.MEMO_KIND)) {
-          current.putIfAbsent(k, v);
-        }
-      });
+      // every other piece is unchanged: read from (and kept in) the last full translation's memo
+      Map<Memo.Key, Object> currentEndpoints = new HashMap<>();
+      List<ClusterLoadAssignment> eds = EndpointTranslator.translate(new ProxyInput(view, dataplane, mesh, kind,
+          memo(currentEndpoints, previousEndpoints, previous, previous)));
+      previousEndpoints = currentEndpoints;
       r = new XdsResources(translation.listeners(), translation.routes(), translation.clusters(), eds, translation.secrets());
     } else {
-      r = ProxyTranslator.translate(new ProxyInput(view, dataplane, mesh, kind, memo), identity);
+      Map<Memo.Key, Object> current = new HashMap<>();
+      Map<Memo.Key, Object> currentEndpoints = new HashMap<>();
+      r = ProxyTranslator.translate(new ProxyInput(view, dataplane, mesh, kind,
+          memo(currentEndpoints, previousEndpoints, current, previous)), identity);
+      previous = current;
+      previousEndpoints = currentEndpoints;
     }
-    previous = current;
     translated = view;
     translatedIdentity = identity;
     translation = r;
@@ -139,20 +140,24 @@ public final class SnapshotBuilder {
     }
   }
 
-  private static Memo memo(Map<Memo.Key, Object> current, Map<Memo.Key, Object> before) {
+  /** Looks pieces up in this translation's map, then in the last one's; EDS pieces in maps of their own. */
+  private static Memo memo(Map<Memo.Key, Object> currentEndpoints, Map<Memo.Key, Object> beforeEndpoints,
+      Map<Memo.Key, Object> current, Map<Memo.Key, Object> before) {
     return new Memo() {
       @Override
       @SuppressWarnings("unchecked")
       public <T> T get(Memo.Key key, Supplier<T> build) {
-        Object v = current.get(key);
+        boolean eds = key.kind().equals(EndpointTranslator.MEMO_KIND);
+        Map<Memo.Key, Object> now = eds ? currentEndpoints : current;
+        Object v = now.get(key);
         if (v == null) {
-          v = before.get(key);
+          v = (eds ? beforeEndpoints : before).get(key);
           if (v == null) {
             // per-proxy pieces are not interned: they are unique to the proxy, and every weak interner
             // entry costs reference processing in each GC (the push benchmark showed GC dominating)
             v = key.shared() ? shared(key, build) : build.get();
           }
-          current.put(key, v);
+          now.put(key, v);
         }
         return (T) v;
       }
