@@ -10,7 +10,6 @@ import io.trellis.xds.identity.TrustBundles;
 import io.trellis.xds.translate.ProxyInput;
 import io.trellis.xds.translate.ProxyTranslator;
 import io.trellis.xds.translate.SecretTranslator;
-import io.trellis.xds.translate.XdsResources;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -72,8 +71,17 @@ final class ProxySession {
     watcher.start();
   }
 
-  synchronized void onView(ProxyView next) {
+  /** A view from policy-service, as its protobuf bytes. */
+  synchronized void onView(byte[] bytes) {
     if (closed) {
+      return;
+    }
+    ProxyView next;
+    try {
+      next = builder.decode(bytes);
+    } catch (IllegalArgumentException e) {
+      metrics.translationFailed();
+      LOG.errorf("proxy %s: malformed view from policy-service, keeping the previous config: %s", ref, e.getMessage());
       return;
     }
     if (next.getDeleted()) {
@@ -174,15 +182,15 @@ final class ProxySession {
         identity = new SecretTranslator.Identity(identity.certChainPem(), identity.privateKeyPem(), roots);
       }
     }
-    XdsResources resources;
+    Snapshot snapshot;
     try {
-      resources = builder.translate(view, identity);
+      snapshot = builder.snapshot(view, identity);
     } catch (RuntimeException e) {
       metrics.translationFailed();
       LOG.errorf("proxy %s: view %d not translatable, keeping the previous config: %s", ref, view.getVersion(), e.getMessage());
       return;
     }
-    cache.setSnapshot(ref.nodeId(), SnapshotBuilder.snapshot(resources));
+    cache.setSnapshot(ref.nodeId(), snapshot);
     metrics.snapshotSet();
   }
 

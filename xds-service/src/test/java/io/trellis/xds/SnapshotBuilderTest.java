@@ -5,6 +5,8 @@ import static io.trellis.xds.testing.Views.endpoint;
 import static io.trellis.xds.testing.Views.rules;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.envoyproxy.controlplane.cache.Resources;
+import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.trellis.api.fixtures.Dataplanes;
 import io.trellis.api.fixtures.Meshes;
 import io.trellis.api.policy.v1.ProxyView;
@@ -14,6 +16,7 @@ import io.trellis.xds.translate.ProxyTranslator;
 import io.trellis.xds.translate.SecretTranslator;
 import io.trellis.xds.translate.XdsResources;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -51,10 +54,21 @@ class SnapshotBuilderTest {
             .build()),
         c("an access log is added", () -> base(false, "http", "10.0.0.2").build(), () -> base(false, "http", "10.0.0.2")
             .proxyRules(rules("MeshAccessLog", conf("{\"backends\":[{\"file\":{\"path\":\"/dev/stdout\"}}]}"))).build()),
+        c("an external service's endpoint joins", () -> external(base(false, "http", "10.0.0.2").build()),
+            () -> external(base(false, "http", "10.0.0.2", "10.0.0.3").build())),
+        c("a subset route is added", () -> base(false, "http", "10.0.0.2").build(), () -> base(false, "http", "10.0.0.2")
+            .outboundRules(rules("MeshHTTPRoute", conf("{\"rules\":[{\"matches\":[{\"path\":{\"type\":\"Exact\",\"value\":\"/x\"}}],"
+                + "\"default\":{\"backendRefs\":[{\"kind\":\"MeshServiceSubset\",\"name\":\"backend\",\"tags\":{\"version\":\"v1\"}}]}}]}")))
+            .build()),
         c("the local port changes", () -> base(false, "http", "10.0.0.2").build(), () -> Views.of(
                 Dataplanes.builder().name("web-1").address("10.0.0.1").inbound(8080, "web").protocol("http").build(), Meshes.defaultMesh())
             .outbound("backend", "http", "127.0.0.1", 20001, endpoint("10.0.0.2", 8080, "version", "v1"))
             .outbound("db", "tcp", "127.0.0.1", 10002, endpoint("10.0.0.4", 5432)).build()));
+  }
+
+  /** The view with its first outbound turned into an ExternalService (its endpoints go into the cluster). */
+  static ProxyView external(ProxyView v) {
+    return v.toBuilder().setOutbounds(0, v.getOutbounds(0).toBuilder().setExternal(true)).build();
   }
 
   static Arguments c(String name, Supplier<ProxyView> before, Supplier<ProxyView> after) {
@@ -72,12 +86,53 @@ class SnapshotBuilderTest {
       SnapshotBuilder builder = new SnapshotBuilder(kind, Views.CODEC);
       // another proxy warms the shared pieces with the "after" state first
       new SnapshotBuilder(kind, Views.CODEC).translate(after.get(), after.get().getMtlsEnabled() ? IDENTITY : null);
-      ProxyView b = before.get();
-      assertThat(builder.translate(b, b.getMtlsEnabled() ? IDENTITY : null)).as(name + " (" + kind + "), before").isEqualTo(full(b, kind));
-      ProxyView a = after.get();
-      assertThat(builder.translate(a, a.getMtlsEnabled() ? IDENTITY : null)).as(name + " (" + kind + "), after").isEqualTo(full(a, kind));
-      assertThat(builder.translate(b, b.getMtlsEnabled() ? IDENTITY : null)).as(name + " (" + kind + "), back").isEqualTo(full(b, kind));
+      // views arrive as bytes (as from policy-service), so a change only in endpoints takes the EDS-only path
+      for (var step : List.of(Map.entry("before", before), Map.entry("after", after), Map.entry("back", before))) {
+        ProxyView v = builder.decode(step.getValue().get().toByteArray());
+        assertThat(v).as(name + " (" + kind + "), " + step.getKey() + ": decoded").isEqualTo(step.getValue().get());
+        assertThat(builder.translate(v, v.getMtlsEnabled() ? IDENTITY : null)).as(name + " (" + kind + "), " + step.getKey())
+            .isEqualTo(full(v, kind));
+      }
     }
+  }
+
+  @org.junit.jupiter.api.Test
+  void anEndpointOnlyChangeReplacesOnlyTheServicesClusterLoadAssignment() {
+    SnapshotBuilder one = new SnapshotBuilder(ProxyInput.ClientKind.ENVOY, Views.CODEC);
+    Snapshot before = one.snapshot(one.decode(base(true, "http", "10.0.0.2").build().toByteArray()), IDENTITY);
+    Snapshot after = one.snapshot(one.decode(base(true, "http", "10.0.0.2", "10.0.0.3").version(2).build().toByteArray()), IDENTITY);
+
+    for (Resources.ResourceType type : List.of(Resources.ResourceType.CLUSTER, Resources.ResourceType.LISTENER,
+        Resources.ResourceType.ROUTE, Resources.ResourceType.SECRET)) {
+      assertThat(after.version(type)).as(type + " version").isEqualTo(before.version(type));
+      assertThat(after.versionedResources(type)).as(type + " resources").isSameAs(before.versionedResources(type));
+    }
+    assertThat(after.version(Resources.ResourceType.ENDPOINT)).isNotEqualTo(before.version(Resources.ResourceType.ENDPOINT));
+    assertThat(addresses(after.endpoints().resources().get("backend"))).containsExactly("10.0.0.2", "10.0.0.3");
+    assertThat(addresses(before.endpoints().resources().get("backend"))).containsExactly("10.0.0.2");
+    // the unchanged service keeps its resource and per-resource version (delta xDS sends only "backend")
+    assertThat(after.endpoints().versionedResources().get("db")).isSameAs(before.endpoints().versionedResources().get("db"));
+    assertThat(after.endpoints().versionedResources().get("backend").version())
+        .isNotEqualTo(before.endpoints().versionedResources().get("backend").version());
+    // and it is exactly what a full translation gives
+    ProxyView v = base(true, "http", "10.0.0.2", "10.0.0.3").version(2).build();
+    assertThat(after.endpoints().resources().values()).containsExactlyInAnyOrderElementsOf(full(v, ProxyInput.ClientKind.ENVOY).endpoints());
+
+    // another proxy (another name and local port) reaching the same service gets the same instance
+    SnapshotBuilder two = new SnapshotBuilder(ProxyInput.ClientKind.ENVOY, Views.CODEC);
+    ProxyView other = Views.of(Dataplanes.builder().name("web-2").address("10.0.0.9").inbound(8080, "web").protocol("http").build(),
+            Meshes.builder().builtinMtls("ca-1").build())
+        .outbound("backend", "http", "127.0.0.1", 30001, endpoint("10.0.0.2", 8080, "version", "v1"))
+        .build();
+    two.snapshot(two.decode(other.toByteArray()), IDENTITY);
+    Snapshot otherAfter = two.snapshot(two.decode(other.toBuilder().setOutbounds(0, other.getOutbounds(0).toBuilder()
+        .addEndpoints(endpoint("10.0.0.3", 8080, "version", "v1"))).build().toByteArray()), IDENTITY);
+    assertThat(otherAfter.endpoints().resources().get("backend")).isSameAs(after.endpoints().resources().get("backend"));
+  }
+
+  static List<String> addresses(io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment cla) {
+    return cla.getEndpointsList().stream().flatMap(l -> l.getLbEndpointsList().stream())
+        .map(e -> e.getEndpoint().getAddress().getSocketAddress().getAddress()).toList();
   }
 
   @ParameterizedTest(name = "{0}")

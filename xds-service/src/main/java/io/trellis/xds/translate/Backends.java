@@ -16,7 +16,18 @@ public final class Backends {
 
   private Backends() {}
 
+  /** Memoized: every translator asks, and the answer reads only the outbounds' services and rules. */
   public static Map<String, Subset> subsets(ProxyInput in) {
+    List<OutboundView> outbounds = in.view().getOutboundsList();
+    Object[] inputs = new Object[outbounds.size() * 2];
+    for (int i = 0; i < outbounds.size(); i++) {
+      inputs[2 * i] = outbounds.get(i).getService();
+      inputs[2 * i + 1] = outbounds.get(i).getRulesList();
+    }
+    return in.memo().get(new Memo.Key("subsets", false, inputs), () -> compute(in));
+  }
+
+  private static Map<String, Subset> compute(ProxyInput in) {
     Map<String, Subset> out = new TreeMap<>();
     for (OutboundView o : in.view().getOutboundsList()) {
       List<BackendRef> refs = new ArrayList<>(TcpRouteConfigurer.backends(o.getRulesList()));
@@ -35,6 +46,6 @@ public final class Backends {
         }
       }
     }
-    return out;
+    return java.util.Collections.unmodifiableMap(out);
   }
 }

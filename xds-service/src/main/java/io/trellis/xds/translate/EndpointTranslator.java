@@ -14,6 +14,9 @@ import java.util.TreeMap;
 
 /** Outbound endpoints → EDS ClusterLoadAssignments, one per service and per referenced subset. */
 public final class EndpointTranslator {
+  /** The {@link Memo.Key#kind()} of ClusterLoadAssignments. */
+  public static final String MEMO_KIND = "endpoints";
+
   private EndpointTranslator() {}
 
   public static List<ClusterLoadAssignment> translate(ProxyInput in) {
@@ -31,7 +34,7 @@ public final class EndpointTranslator {
   }
 
   private static ClusterLoadAssignment memoized(ProxyInput in, String name, List<Endpoint> endpoints, Map<String, String> tags) {
-    return in.memo().get(new Memo.Key("endpoints", true, name, endpoints, tags), () -> assignment(name, endpoints, tags));
+    return in.memo().get(new Memo.Key(MEMO_KIND, true, name, endpoints, tags), () -> assignment(name, endpoints, tags));
   }
 
   /** Endpoints grouped by zone (Envoy locality); only those carrying all {@code tags}. */

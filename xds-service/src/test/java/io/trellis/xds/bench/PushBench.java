@@ -8,6 +8,8 @@ import io.envoyproxy.controlplane.server.serializer.CachedProtoResourcesSerializ
 import io.envoyproxy.controlplane.server.serializer.DefaultProtoResourcesSerializer;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.ManagedChannel;
@@ -39,8 +41,9 @@ import java.util.concurrent.TimeUnit;
  * pieces reused, per-service pieces built once for all proxies, cached serializer); "naive" = full
  * translation and serialization per proxy. Two CPU figures: the process (simulated clients and GC included,
  * the same client work in both modes) and the control plane's push (the thread that parses, translates and
- * sets the snapshots; java-control-plane builds and serializes the responses on it). Not a test: run with
- * bench/run.sh.
+ * sets the snapshots; java-control-plane builds and serializes the responses on it). Mode "delta" = the shared
+ * path with incremental (delta) xDS clients: only changed resources are sent. Also printed: ClusterLoadAssignments
+ * per EDS response of the measured push. Not a test: run with bench/run.sh.
  */
 public final class PushBench {
   public static void main(String[] args) throws Exception {
@@ -48,7 +51,11 @@ public final class PushBench {
     String mode = args[1];
     int services = 1000;
     int perProxy = args.length > 2 ? Integer.parseInt(args[2]) : 20;
-    boolean shared = mode.equals("shared");
+    boolean delta = mode.equals("delta");
+    boolean shared = mode.equals("shared") || delta;
+    if (!shared && !mode.equals("naive")) {
+      throw new IllegalArgumentException("mode: " + mode + " (expected: shared, naive or delta)");
+    }
     System.gc();
     long baseHeap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     SimpleCache<String> cache = new SimpleCache<>(Node::getId);
@@ -62,7 +69,7 @@ public final class PushBench {
     for (int i = 0; i < proxies; i++) {
       io.trellis.xds.SnapshotBuilder builder = new io.trellis.xds.SnapshotBuilder(ProxyInput.ClientKind.ENVOY, Views.CODEC);
       builders.add(builder);
-      cache.setSnapshot("default.p" + i, snapshot(view(i, services, perProxy, 2), shared ? builder : null));
+      cache.setSnapshot("default.p" + i, snapshot(view(i, services, perProxy, 2).toByteArray(), shared ? builder : null));
     }
     // the changed views as they arrive from policy-service: bytes, parsed by each session. A first change
     // warms the JIT (a running server is warm); the second one is measured.
@@ -76,14 +83,20 @@ public final class PushBench {
     CountDownLatch initial = new CountDownLatch(proxies);
     CountDownLatch warmed = new CountDownLatch(proxies);
     CountDownLatch pushed = new CountDownLatch(proxies);
+    java.util.concurrent.atomic.AtomicLong pushedResources = new java.util.concurrent.atomic.AtomicLong();
     for (int i = 0; i < proxies; i++) {
-      client(channel, i, initial, warmed, pushed, ackedAt);
+      Edsdone done = new Edsdone(i, initial, warmed, pushed, ackedAt, pushedResources);
+      if (delta) {
+        deltaClient(channel, i, services, perProxy, done);
+      } else {
+        client(channel, i, done);
+      }
     }
     if (!initial.await(600, TimeUnit.SECONDS)) {
       throw new IllegalStateException("initial sync incomplete: " + initial.getCount());
     }
     for (int i = 0; i < proxies; i++) {
-      cache.setSnapshot("default.p" + i, snapshot(ProxyView.parseFrom(warmup.get(i)), shared ? builders.get(i) : null));
+      cache.setSnapshot("default.p" + i, snapshot(warmup.get(i), shared ? builders.get(i) : null));
     }
     if (!warmed.await(600, TimeUnit.SECONDS)) {
       throw new IllegalStateException("warm-up push incomplete: " + warmed.getCount());
@@ -103,9 +116,9 @@ public final class PushBench {
     long parseCpu = 0;
     for (int i = 0; i < proxies; i++) {
       long p0 = threads.getCurrentThreadCpuTime();
-      ProxyView v = ProxyView.parseFrom(changed.get(i));
+      ProxyView v = shared ? builders.get(i).decode(changed.get(i)) : ProxyView.parseFrom(changed.get(i));
       parseCpu += threads.getCurrentThreadCpuTime() - p0;
-      cache.setSnapshot("default.p" + i, snapshot(v, shared ? builders.get(i) : null));
+      cache.setSnapshot("default.p" + i, shared ? builders.get(i).snapshot(v, null) : naive(v));
     }
     // the control plane's own work: parse each view, translate, set the snapshot, build and serialize the
     // responses (java-control-plane responds on the thread that sets the snapshot)
@@ -116,9 +129,11 @@ public final class PushBench {
     long cpu = os.getProcessCpuTime() - cpu0;
     long[] lat = ackedAt.values().stream().mapToLong(t -> t - t0).sorted().toArray();
     System.out.printf("mode=%s proxies=%d services=%d perProxy=%d p50=%dms p99=%dms max=%dms cpu(process)=%.2fs"
-            + " cpu(control plane push)=%.2fs of which decoding the views=%.2fs gcPauses=%dms heapPerProxy=%dKB%n",
+            + " cpu(control plane push)=%.2fs of which decoding the views=%.2fs gcPauses=%dms heapPerProxy=%dKB"
+            + " CLAs/response=%.1f%n",
         mode, proxies, services, perProxy, ms(lat[lat.length / 2]), ms(lat[(int) (lat.length * 0.99)]), ms(lat[lat.length - 1]),
-        cpu / 1e9, loopCpu / 1e9, parseCpu / 1e9, gcMillis() - gc0, heap / proxies / 1024);
+        cpu / 1e9, loopCpu / 1e9, parseCpu / 1e9, gcMillis() - gc0, heap / proxies / 1024,
+        pushedResources.get() / (double) proxies);
     channel.shutdownNow();
     grpc.shutdownNow();
     System.exit(0);
@@ -160,16 +175,34 @@ public final class PushBench {
     return b.inboundRules(8080, DEFAULT_TIMEOUT).build();
   }
 
-  static io.envoyproxy.controlplane.cache.v3.Snapshot snapshot(ProxyView v, io.trellis.xds.SnapshotBuilder shared) {
-    if (shared != null) {
-      return io.trellis.xds.BenchAccess.snapshot(shared.translate(v, null));
-    }
+  static io.envoyproxy.controlplane.cache.v3.Snapshot snapshot(byte[] view, io.trellis.xds.SnapshotBuilder shared)
+      throws com.google.protobuf.InvalidProtocolBufferException {
+    return shared != null ? shared.snapshot(shared.decode(view), null) : naive(ProxyView.parseFrom(view));
+  }
+
+  /** Full translation, every resource map and version computed anew (java-control-plane's Snapshot.create). */
+  static io.envoyproxy.controlplane.cache.v3.Snapshot naive(ProxyView v) {
     XdsResources r = ProxyTranslator.translate(ProxyInput.of(v, ProxyInput.ClientKind.ENVOY, Views.CODEC), null);
     return io.trellis.xds.BenchAccess.snapshot(r);
   }
 
-  static void client(ManagedChannel channel, int i, CountDownLatch initial, CountDownLatch warmed, CountDownLatch pushed,
-      ConcurrentHashMap<Integer, Long> ackedAt) {
+  /** Counts a proxy's EDS responses: the first is the initial sync, the second the warm-up, the third the push. */
+  record Edsdone(int proxy, CountDownLatch initial, CountDownLatch warmed, CountDownLatch pushed,
+      ConcurrentHashMap<Integer, Long> ackedAt, java.util.concurrent.atomic.AtomicLong pushedResources) {
+    void received(int eds, int resources) {
+      if (eds == 1) {
+        initial.countDown();
+      } else if (eds == 2) {
+        warmed.countDown();
+      } else if (ackedAt.putIfAbsent(proxy, System.nanoTime()) == null) {
+        pushedResources.addAndGet(resources);
+        pushed.countDown();
+      }
+    }
+  }
+
+  /** A state-of-the-world ADS client: ACKs every response with its version and nonce. */
+  static void client(ManagedChannel channel, int i, Edsdone done) {
     Node node = Node.newBuilder().setId("default.p" + i).build();
     StreamObserver<DiscoveryRequest>[] req = new StreamObserver[1];
     req[0] = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(new StreamObserver<>() {
@@ -182,14 +215,7 @@ public final class PushBench {
               .setVersionInfo(r.getVersionInfo()).setResponseNonce(r.getNonce()).build());
         }
         if (r.getTypeUrl().equals(Resources.V3.ENDPOINT_TYPE_URL)) {
-          eds++;
-          if (eds == 1) {
-            initial.countDown();
-          } else if (eds == 2) {
-            warmed.countDown();
-          } else if (ackedAt.putIfAbsent(i, System.nanoTime()) == null) {
-            pushed.countDown();
-          }
+          done.received(++eds, r.getResourcesCount());
         }
       }
 
@@ -206,4 +232,40 @@ public final class PushBench {
     }
   }
 
+  /**
+   * An incremental (delta) ADS client subscribed to the ClusterLoadAssignments of its outbounds (EDS has no
+   * wildcard subscription in delta xDS): ACKs every response with its nonce.
+   */
+  static void deltaClient(ManagedChannel channel, int i, int services, int perProxy, Edsdone done) {
+    Node node = Node.newBuilder().setId("default.p" + i).build();
+    StreamObserver<DeltaDiscoveryRequest>[] req = new StreamObserver[1];
+    req[0] = AggregatedDiscoveryServiceGrpc.newStub(channel).deltaAggregatedResources(new StreamObserver<>() {
+      int eds;
+
+      @Override
+      public void onNext(DeltaDiscoveryResponse r) {
+        synchronized (req) {
+          req[0].onNext(DeltaDiscoveryRequest.newBuilder().setNode(node).setTypeUrl(r.getTypeUrl())
+              .setResponseNonce(r.getNonce()).build());
+        }
+        if (r.getTypeUrl().equals(Resources.V3.ENDPOINT_TYPE_URL)) {
+          done.received(++eds, r.getResourcesCount());
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+      }
+
+      @Override
+      public void onCompleted() {
+      }
+    });
+    synchronized (req) {
+      req[0].onNext(DeltaDiscoveryRequest.newBuilder().setNode(node).setTypeUrl(Resources.V3.ENDPOINT_TYPE_URL)
+          .addAllResourceNamesSubscribe(view(i, services, perProxy, 2).getOutboundsList().stream()
+              .map(io.trellis.api.policy.v1.OutboundView::getService).distinct().toList())
+          .build());
+    }
+  }
 }
