@@ -7,9 +7,12 @@
 # ca-service/bench/results/sign-bench-<UTC time>.txt.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-./mvnw -B -q -o -pl ca-service -am test-compile -DskipTests 2>/dev/null || ./mvnw -B -q -pl ca-service -am test-compile -DskipTests
+# One reactor build (-am): api resolves to api/target/classes, so nothing of ours needs to be in ~/.m2; each module
+# writes its own test classpath to its target/bench.classpath.
+BUILD=(-pl ca-service -am test-compile dependency:build-classpath -DskipTests -Dmdep.includeScope=test
+  -Dmdep.outputFile=target/bench.classpath)
+./mvnw -B -q -o "${BUILD[@]}" >/dev/null 2>&1 || ./mvnw -B -q "${BUILD[@]}" >/dev/null
 CP_FILE=ca-service/target/bench.classpath
-./mvnw -B -q -o -pl ca-service dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/$CP_FILE" >/dev/null
 CP="ca-service/target/classes:ca-service/target/test-classes:api/target/classes:$(cat "$CP_FILE")"
 PIN=""
 command -v taskset >/dev/null && PIN="taskset -c ${BENCH_CPU:-0}"
