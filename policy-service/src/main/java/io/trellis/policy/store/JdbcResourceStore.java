@@ -93,12 +93,19 @@ public final class JdbcResourceStore implements ResourceStore {
     flyway.load().migrate();
   }
 
-  /** PostgreSQL: LISTEN first, then remember the current state, so no commit falls between the two. */
+  /**
+   * PostgreSQL: LISTEN first, then remember the current state, so no commit falls between the two. Under the
+   * write lock, so notifications that arrive meanwhile are reconciled against the complete state, never against a
+   * half-filled one.
+   */
   private void followOtherReplicas(String url, String user, String password) throws SQLException {
-    String app = ("trellis-feed-" + channel).substring(0, Math.min(63, ("trellis-feed-" + channel).length()));
-    feed = new PostgresChangeFeed(url, user, password, channel, app, this::reconcile, this::resync);
-    for (Resource r : listAll()) {
-      known.put(Key.of(r), r);
+    String app = "trellis-feed-" + channel;
+    synchronized (writeLock) {
+      feed = new PostgresChangeFeed(url, user, password, channel, app.substring(0, Math.min(63, app.length())),
+          this::reconcile, this::resync);
+      for (Resource r : listAll()) {
+        known.put(Key.of(r), r);
+      }
     }
   }
 

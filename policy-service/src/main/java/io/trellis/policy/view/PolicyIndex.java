@@ -195,14 +195,7 @@ final class PolicyIndex {
 
   /** Positions of the policies with {@code to} entries that can concern {@code service}, ascending. */
   int[] toCandidates(String service) {
-    int[] named = toByService.getOrDefault(service, NONE);
-    if (toAnyService.length == 0) {
-      return named;
-    }
-    IntList out = new IntList();
-    out.addAll(named);
-    out.addAll(toAnyService);
-    return out.sortedDistinct();
+    return union(toByService.getOrDefault(service, NONE), toAnyService);
   }
 
   /** The rules merged from {@code entries} (in policy order) by {@code merge}, computed once per distinct list. */

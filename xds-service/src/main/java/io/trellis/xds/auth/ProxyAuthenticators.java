@@ -60,7 +60,7 @@ public class ProxyAuthenticators {
           t.setDaemon(true);
           return t;
         });
-        authenticator = ServiceAccountTokenAuthenticator.withCache(kubernetes.get(), audiences.orElse(List.of()), blocking,
+        authenticator = new ServiceAccountTokenAuthenticator(kubernetes.get(), audiences.orElse(List.of()), blocking,
             tokenCacheTtl);
       }
       default -> throw new IllegalArgumentException("trellis.xds.auth.mode: " + mode + " (expected: dataplane-token or kubernetes)");

@@ -32,21 +32,17 @@ public final class ServiceAccountTokenAuthenticator implements ProxyAuthenticato
   private final Executor executor;
   private final TokenReviewCache reviews;
 
-  public ServiceAccountTokenAuthenticator(KubernetesClient client, List<String> audiences, Executor executor) {
-    this(client, audiences, executor, TokenReviewCache.of(java.time.Duration.ZERO));
+  /** @param cacheTtl how long a successful TokenReview is reused (see {@link TokenReviewCache}); zero: never */
+  public ServiceAccountTokenAuthenticator(KubernetesClient client, List<String> audiences, Executor executor,
+      java.time.Duration cacheTtl) {
+    this(client, audiences, executor, TokenReviewCache.of(cacheTtl));
   }
 
-  /** @param reviews successful TokenReviews kept for a while (see {@link TokenReviewCache}) */
   ServiceAccountTokenAuthenticator(KubernetesClient client, List<String> audiences, Executor executor, TokenReviewCache reviews) {
     this.client = client;
     this.audiences = List.copyOf(audiences);
     this.executor = executor;
     this.reviews = reviews;
-  }
-
-  public static ServiceAccountTokenAuthenticator withCache(KubernetesClient client, List<String> audiences, Executor executor,
-      java.time.Duration cacheTtl) {
-    return new ServiceAccountTokenAuthenticator(client, audiences, executor, TokenReviewCache.of(cacheTtl));
   }
 
   @Override
