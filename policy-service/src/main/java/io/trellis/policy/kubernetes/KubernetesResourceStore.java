@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceList;
+import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.NonNamespaceOperation;
@@ -63,6 +64,8 @@ public final class KubernetesResourceStore implements ResourceStore {
   private final Map<String, Long> seenVersions = new ConcurrentHashMap<>();
   private final List<Consumer<ChangeEvent>> listeners = new CopyOnWriteArrayList<>();
   private final List<SharedIndexInformer<GenericKubernetesResource>> informers = new ArrayList<>();
+  private final Map<KumaKind, SharedIndexInformer<GenericKubernetesResource>> informerOf =
+      new java.util.EnumMap<>(KumaKind.class);
   /** Serialises cache updates with event publication so listeners see changes in the order applied. */
   private final Object publishLock = new Object();
   private final Object seen = new Object();
@@ -117,6 +120,7 @@ public final class KubernetesResourceStore implements ResourceStore {
       return true;
     });
     informers.add(informer);
+    informerOf.put(kind, informer);
     informer.start();
   }
 
@@ -154,6 +158,26 @@ public final class KubernetesResourceStore implements ResourceStore {
     }
   }
 
+  /**
+   * The UIDs in a resource's {@code metadata.ownerReferences} as the informer last saw them (empty when it has
+   * none or does not exist): the core model does not carry owners, the Kubernetes object does.
+   */
+  public List<String> ownerUids(ResourceType type, String name) {
+    KumaKind kind = KumaKind.of(type);
+    KubernetesNames.ObjectName ref;
+    try {
+      ref = names.toKubernetes(kind, name);
+    } catch (ValidationException e) {
+      return List.of();
+    }
+    GenericKubernetesResource obj = informerOf.get(kind).getIndexer()
+        .getByKey(ref.namespace() == null ? ref.name() : ref.namespace() + "/" + ref.name());
+    if (obj == null || obj.getMetadata().getOwnerReferences() == null) {
+      return List.of();
+    }
+    return obj.getMetadata().getOwnerReferences().stream().map(OwnerReference::getUid).toList();
+  }
+
   @Override
   public Page list(ResourceType type, String mesh, Map<String, String> labels, int offset, int size) {
     List<io.trellis.api.model.Resource> all = cache.values().stream()
@@ -182,6 +206,16 @@ public final class KubernetesResourceStore implements ResourceStore {
 
   @Override
   public io.trellis.api.model.Resource put(io.trellis.api.model.Resource resource, long expectedVersion) {
+    return put(resource, expectedVersion, null);
+  }
+
+  /**
+   * {@link #put(io.trellis.api.model.Resource, long)} with {@code metadata.ownerReferences} set to {@code owner}
+   * (none when null), so that Kubernetes' garbage collector removes the object with its owner even while nobody
+   * here is running.
+   */
+  public io.trellis.api.model.Resource put(io.trellis.api.model.Resource resource, long expectedVersion,
+      OwnerReference owner) {
     Validators.requireValid(resource);
     KumaKind kind = KumaKind.of(resource.type());
     KubernetesNames.ObjectName ref = names.toKubernetes(kind, resource.name());
@@ -193,6 +227,9 @@ public final class KubernetesResourceStore implements ResourceStore {
           + " (expected: a name unused in this namespace, or mesh " + current.mesh() + ")");
     }
     GenericKubernetesResource desired = toObject(resource, kind, ref);
+    if (owner != null) {
+      desired.getMetadata().setOwnerReferences(List.of(owner));
+    }
     GenericKubernetesResource written;
     try {
       if (expectedVersion == NEW) {

@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -31,7 +33,8 @@ import org.jboss.logging.Logger;
  * Namespaces are watched with informers; every change queues the pods it can affect (a Service or Namespace change:
  * every pod of that namespace) and one worker thread reconciles them in order, writing through the store (so every
  * Dataplane is validated and versioned like any other write). A pod that goes away, loses its sidecar or its last
- * Service takes its Dataplane with it; Dataplanes not created by this controller are never touched.
+ * Service takes its Dataplane with it; Dataplanes not created by this controller are never touched. Each Dataplane
+ * names its pod as owner, so the cluster removes it with the pod when this controller is not running.
  */
 public final class PodDataplaneController implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(PodDataplaneController.class);
@@ -161,11 +164,13 @@ public final class PodDataplaneController implements AutoCloseable {
           store.delete(ResourceType.DATAPLANE, current.get().mesh(), dpName, current.get().meta().version());
           current = Optional.empty();
         }
+        String podUid = pod.getMetadata().getUid();
         if (current.isPresent() && current.get().spec().equals(want.spec())
-            && current.get().meta().labels().equals(want.meta().labels())) {
+            && current.get().meta().labels().equals(want.meta().labels())
+            && (podUid == null || store.ownerUids(ResourceType.DATAPLANE, dpName).equals(List.of(podUid)))) {
           return;
         }
-        store.put(want, current.map(r -> r.meta().version()).orElse(ResourceStore.NEW));
+        store.put(want, current.map(r -> r.meta().version()).orElse(ResourceStore.NEW), owner(pod));
         return;
       } catch (ConflictException e) {
         LOG.debugf("Dataplane %s changed while reconciling (%s); again", dpName, e.getMessage());
@@ -178,6 +183,20 @@ public final class PodDataplaneController implements AutoCloseable {
       }
     }
     LOG.warnf("Dataplane %s kept changing under the controller; the next pod or Service event retries", dpName);
+  }
+
+  /**
+   * The pod owns its Dataplane as in Kuma, so Kubernetes' garbage collector deletes the Dataplane with the pod
+   * even while policy-service is down. A pod recreated under the same name (StatefulSet) has a new UID: the
+   * reference is rewritten, or the collector would take the new pod's Dataplane for an orphan of the old one.
+   * Not blockOwnerDeletion: that would need update rights on pods/finalizers for nothing the mesh needs.
+   */
+  private static OwnerReference owner(Pod pod) {
+    if (pod.getMetadata().getUid() == null) {
+      return null; // an API server always sets one; without it a reference would be refused
+    }
+    return new OwnerReferenceBuilder().withApiVersion("v1").withKind("Pod").withName(pod.getMetadata().getName())
+        .withUid(pod.getMetadata().getUid()).withController(true).build();
   }
 
   private static boolean managed(Resource dp) {

@@ -177,6 +177,44 @@ class PodDataplaneControllerMockServerTest {
   }
 
   @Test
+  void thePodOwnsItsDataplaneSoTheClusterCollectsItWithThePod() {
+    service("svc", Map.of("app", "svc"), 80, 8080, null);
+    pod("owned-1", Map.of("app", "svc"), "10.0.6.1", injected());
+    awaitDataplane("owned-1");
+    String uid = client.pods().inNamespace(ns).withName("owned-1").get().getMetadata().getUid();
+    assertThat(uid).isNotBlank();
+
+    assertThat(dataplaneObject("owned-1").getMetadata().getOwnerReferences()).singleElement().satisfies(ref -> {
+      assertThat(ref.getApiVersion()).isEqualTo("v1");
+      assertThat(ref.getKind()).isEqualTo("Pod");
+      assertThat(ref.getName()).isEqualTo("owned-1");
+      assertThat(ref.getUid()).isEqualTo(uid);
+      assertThat(ref.getController()).isTrue();
+      assertThat(ref.getBlockOwnerDeletion()).isNull();
+    });
+  }
+
+  @Test
+  void aDataplaneWithoutItsOwnerGetsItBackOnThePodsNextChange() {
+    service("svc", Map.of("app", "svc"), 80, 8080, null);
+    pod("owned-2", Map.of("app", "svc"), "10.0.6.2", injected());
+    awaitDataplane("owned-2");
+    // as written by a version of the controller that set no owner: same content, no ownerReferences
+    Resource current = store.getInAnyMesh(ResourceType.DATAPLANE, "owned-2." + ns).orElseThrow();
+    store.put(current, current.meta().version());
+    Eventually.await(Duration.ofSeconds(10), () -> store.ownerUids(ResourceType.DATAPLANE, "owned-2." + ns).isEmpty());
+
+    Pod touched = client.pods().inNamespace(ns).withName("owned-2").get();
+    touched.getMetadata().getAnnotations().put("touched", "yes");
+    client.pods().inNamespace(ns).resource(touched).update();
+    String uid = touched.getMetadata().getUid();
+    Eventually.await(Duration.ofSeconds(10), () ->
+        store.ownerUids(ResourceType.DATAPLANE, "owned-2." + ns).equals(java.util.List.of(uid)));
+    assertThat(dataplaneObject("owned-2").getMetadata().getOwnerReferences()).singleElement()
+        .satisfies(ref -> assertThat(ref.getUid()).isEqualTo(uid));
+  }
+
+  @Test
   void aServiceChangeUpdatesTheDataplanes() {
     service("svc", Map.of("app", "svc"), 80, 8080, null);
     pod("svc-1", Map.of("app", "svc"), "10.0.4.1", injected());
@@ -251,6 +289,10 @@ class PodDataplaneControllerMockServerTest {
         .withNewStatus().withPhase("Running").withPodIP(ip).addNewCondition().withType("Ready").withStatus("True")
         .endCondition().endStatus()
         .build();
+  }
+
+  private io.fabric8.kubernetes.api.model.GenericKubernetesResource dataplaneObject(String pod) {
+    return client.genericKubernetesResources("kuma.io/v1alpha1", "Dataplane").inNamespace(ns).withName(pod).get();
   }
 
   private String awaitDataplane(String pod) {
