@@ -29,7 +29,9 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.trellis.gateway.config.FilterChainSpec;
 import io.trellis.gateway.config.GatewayConfig;
+import io.trellis.gateway.config.FaultSpec;
 import io.trellis.gateway.config.KeyAuthSpec;
+import io.trellis.gateway.config.LocalRateLimitSpec;
 import io.trellis.gateway.config.ListenerSpec;
 import io.trellis.gateway.config.RbacSpec;
 import io.trellis.gateway.config.RouteSpec;
@@ -332,6 +334,8 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     boolean freshRetryUsed;
     /** When the route timeout expires (System.nanoTime), 0 for none. */
     long deadline;
+    /** A MeshFaultInjection delay before the request goes upstream. */
+    long faultDelayNanos;
 
     void start(HttpRequest req) {
       this.req = req;
@@ -362,6 +366,9 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       }
       if (http.rbac() != null && !http.rbac().permits(peer)) {
         reply(HttpResponseStatus.FORBIDDEN, "text/plain", "RBAC: access denied", null);
+        return;
+      }
+      if (!faultsAndRateLimit(http)) {
         return;
       }
       RouteTable.Match m = http.routes().match(authority, req, path);
@@ -415,7 +422,8 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       upstreamHead = upstreamRequest(req);
       attemptsLeft = route.connectRetries();
       if (route.timeoutMs() > 0) {
-        deadline = start + TimeUnit.MILLISECONDS.toNanos(route.timeoutMs());
+        // the route timeout runs from when the request leaves the fault filter, as in Envoy's router
+        deadline = start + faultDelayNanos + TimeUnit.MILLISECONDS.toNanos(route.timeoutMs());
         if (deadline == 0) {
           deadline = 1;
         }
@@ -426,7 +434,42 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         buffered.add(new DefaultLastHttpContent(full.content().retain(), full.trailingHeaders()));
       }
       updateRead();
-      connect();
+      if (faultDelayNanos > 0) {
+        // the body keeps arriving meanwhile and is held as while connecting (bounded, with back-pressure)
+        ctx.executor().schedule(() -> {
+          if (!done) {
+            connect();
+          }
+        }, faultDelayNanos, TimeUnit.NANOSECONDS);
+      } else {
+        connect();
+      }
+    }
+
+    /**
+     * MeshFaultInjection and MeshRateLimit, in the order of Kuma's inbound filter chain (fault, then local rate
+     * limit, both before routing): false when the request was answered here (or will be, after a delayed abort).
+     */
+    private boolean faultsAndRateLimit(FilterChainSpec.HttpSpec http) {
+      FaultSpec.Decision fault = http.faults().isEmpty() ? FaultSpec.Decision.NONE : FaultSpec.decide(http.faults());
+      if (fault.abortStatus() > 0) {
+        HttpResponseStatus st = HttpResponseStatus.valueOf(fault.abortStatus());
+        if (fault.delayNanos() > 0) {
+          ctx.executor().schedule(() -> reply(st, "text/plain", "fault filter abort", null), fault.delayNanos(),
+              TimeUnit.NANOSECONDS);
+        } else {
+          reply(st, "text/plain", "fault filter abort", null);
+        }
+        return false;
+      }
+      LocalRateLimitSpec rl = http.rateLimit();
+      if (rl != null && rl.limited(System.nanoTime())) {
+        dp.metrics().rateLimited(listener, "request");
+        reply(HttpResponseStatus.valueOf(rl.status()), "text/plain", "local_rate_limited", null, rl.responseHeaders());
+        return false;
+      }
+      faultDelayNanos = fault.delayNanos();
+      return true;
     }
 
     private HttpRequest upstreamRequest(HttpRequest in) {
@@ -792,6 +835,11 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void reply(HttpResponseStatus st, String contentType, String body, String wwwAuthenticate) {
+      reply(st, contentType, body, wwwAuthenticate, List.of());
+    }
+
+    private void reply(HttpResponseStatus st, String contentType, String body, String wwwAuthenticate,
+        List<LocalRateLimitSpec.Header> extraHeaders) {
       if (done || responseStarted) {
         return;
       }
@@ -806,6 +854,13 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       h.set(REQUEST_ID, requestId);
       if (wwwAuthenticate != null) {
         h.set(HttpHeaderNames.WWW_AUTHENTICATE, wwwAuthenticate);
+      }
+      for (LocalRateLimitSpec.Header x : extraHeaders) {
+        if (x.overwrite()) {
+          h.set(x.name(), x.value());
+        } else {
+          h.add(x.name(), x.value());
+        }
       }
       if (!h2 && !(keepAlive)) {
         h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

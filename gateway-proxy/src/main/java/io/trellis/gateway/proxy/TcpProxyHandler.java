@@ -80,6 +80,12 @@ final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
       ctx.close();
       return;
     }
+    if (tcp.connectionRate() != null && !tcp.connectionRate().tryTake(System.nanoTime())) {
+      // MeshRateLimit tcp.connectionRate: Envoy's network local_ratelimit closes the connection at once
+      dp.metrics().rateLimited(listener, "connection");
+      ctx.close();
+      return;
+    }
     UpstreamCluster cluster = dp.config().clusters().get(tcp.pickCluster());
     endpoint = cluster == null ? null : cluster.pick(dp.health(), null);
     if (endpoint == null) {
