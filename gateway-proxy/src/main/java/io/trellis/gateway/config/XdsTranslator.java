@@ -764,7 +764,49 @@ public final class XdsTranslator {
       sni = utc.getSni().isEmpty() ? null : utc.getSni();
     }
     boolean leastRequest = c.getLbPolicy() == Cluster.LbPolicy.LEAST_REQUEST;
-    return new UpstreamCluster(c.getName(), connectTimeout, eps, tls, sni, leastRequest);
+    return new UpstreamCluster(c.getName(), connectTimeout, eps, tls, sni, leastRequest, outlier(c, f),
+        maxInFlight(c, f));
+  }
+
+  /** outlier_detection with Envoy's defaults for what is unset; only the consecutive-5xx detector is enforced. */
+  private static UpstreamCluster.Outlier outlier(Cluster c, String f) {
+    if (!c.hasOutlierDetection()) {
+      return null;
+    }
+    var o = c.getOutlierDetection();
+    int consecutive = o.hasConsecutive5Xx() ? o.getConsecutive5Xx().getValue() : 5;
+    int enforcing = o.hasEnforcingConsecutive5Xx() ? o.getEnforcingConsecutive5Xx().getValue() : 100;
+    long eject = o.hasBaseEjectionTime() ? millis(o.getBaseEjectionTime()) : 30_000;
+    int maxPercent = o.hasMaxEjectionPercent() ? o.getMaxEjectionPercent().getValue() : 10;
+    if (maxPercent > 100) {
+      throw new IllegalArgumentException(f + ".outlier_detection.max_ejection_percent: " + maxPercent + " (expected: 0..100)");
+    }
+    // enforcing_consecutive_5xx is a probability; 0 turns the detector off, anything else enforces it
+    return new UpstreamCluster.Outlier(enforcing == 0 ? 0 : consecutive, eject, maxPercent);
+  }
+
+  /**
+   * circuit_breakers (default priority): one upstream connection carries one request here, so a request needs a
+   * connection or a pending slot: at most min(max_requests, max_connections + max_pending_requests) in flight.
+   */
+  private static int maxInFlight(Cluster c, String f) {
+    if (!c.hasCircuitBreakers()) {
+      return UpstreamCluster.DEFAULT_MAX_IN_FLIGHT;
+    }
+    for (var t : c.getCircuitBreakers().getThresholdsList()) {
+      if (t.getPriority() != io.envoyproxy.envoy.config.core.v3.RoutingPriority.DEFAULT) {
+        continue;
+      }
+      long connections = t.hasMaxConnections() ? t.getMaxConnections().getValue() : 1024;
+      long pending = t.hasMaxPendingRequests() ? t.getMaxPendingRequests().getValue() : 1024;
+      long requests = t.hasMaxRequests() ? t.getMaxRequests().getValue() : 1024;
+      long limit = Math.min(requests, connections + pending);
+      if (limit < 1) {
+        throw new IllegalArgumentException(f + ".circuit_breakers.thresholds: no request may pass (expected: limits of at least 1)");
+      }
+      return (int) Math.min(Integer.MAX_VALUE, limit);
+    }
+    return UpstreamCluster.DEFAULT_MAX_IN_FLIGHT;
   }
 
   private static boolean isIpLiteral(String s) {

@@ -98,6 +98,7 @@ public final class DataPlane implements AutoCloseable {
       added.values().forEach(b -> b.channel().close());
       throw e;
     }
+    health.configure(next.clusters().values());
     config.set(next);
     configured = true;
     for (Iterator<Map.Entry<String, Bound>> it = bound.entrySet().iterator(); it.hasNext(); ) {
@@ -113,6 +114,7 @@ public final class DataPlane implements AutoCloseable {
 
   /** Swaps the configuration without binding anything: handler tests drive channels directly. */
   void swapUnbound(GatewayConfig next) {
+    health.configure(next.clusters().values());
     config.set(next);
     configured = true;
   }

@@ -42,6 +42,15 @@ final class GatewayMetrics {
         .tags("listener", listener, "kind", kind).register(registry)).increment();
   }
 
+  private final ConcurrentHashMap<String, Counter> overflows = new ConcurrentHashMap<>();
+
+  /** A request or TCP connection refused because the cluster's circuit breaker was open. */
+  void overflow(String cluster) {
+    overflows.computeIfAbsent(cluster, c -> Counter.builder("trellis_gateway_upstream_overflow")
+        .description("requests or connections refused by a cluster's circuit breaker (MeshCircuitBreaker)")
+        .tag("cluster", c).register(registry)).increment();
+  }
+
   void request(String listener, String route, String cluster, int status, long nanos) {
     meters(listener, route, cluster).record(status, nanos);
   }

@@ -63,6 +63,8 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
   private static final AsciiString HTTPS = AsciiString.cached("https");
   private static final AsciiString HTTP = AsciiString.cached("http");
   private static final String VIA = "1.1 trellis";
+  private static final List<LocalRateLimitSpec.Header> OVERLOADED =
+      List.of(new LocalRateLimitSpec.Header("x-envoy-overloaded", "true", true));
   private static final int MAX_QUEUED = 64;
   private static final long MAX_BUFFERED_WHILE_CONNECTING = 64 * 1024;
 
@@ -334,6 +336,8 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     boolean freshRetryUsed;
     /** When the route timeout expires (System.nanoTime), 0 for none. */
     long deadline;
+    /** The cluster whose circuit-breaker slot this exchange holds (released when it finishes). */
+    UpstreamCluster admitted;
     /** A MeshFaultInjection delay before the request goes upstream. */
     long faultDelayNanos;
 
@@ -419,6 +423,11 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         noHealthyUpstream();
         return;
       }
+      if (!cluster.tryAcquire()) {
+        overflow();
+        return;
+      }
+      admitted = cluster;
       upstreamHead = upstreamRequest(req);
       attemptsLeft = route.connectRetries();
       if (route.timeoutMs() > 0) {
@@ -805,6 +814,10 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       done = true;
+      if (admitted != null) {
+        admitted.release();
+        admitted = null;
+      }
       deadline = 0;
       buffered.forEach(HttpContent::release);
       buffered.clear();
@@ -828,6 +841,13 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     private void notFound() {
       reply(HttpResponseStatus.NOT_FOUND, "application/json",
           "{\"message\":\"no Route matched with those values\",\"request_id\":\"" + requestId + "\"}", null);
+    }
+
+    /** The cluster's circuit breaker is open: Envoy's answer on overflow. */
+    private void overflow() {
+      dp.metrics().overflow(clusterName);
+      reply(HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain",
+          "upstream connect error or disconnect/reset before headers. reset reason: overflow", null, OVERLOADED);
     }
 
     private void noHealthyUpstream() {

@@ -92,6 +92,12 @@ final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
       ctx.close();
       return;
     }
+    if (!cluster.tryAcquire()) {
+      // circuit breaker (max_connections): Envoy's tcp_proxy closes the downstream on overflow
+      dp.metrics().overflow(cluster.name());
+      ctx.close();
+      return;
+    }
     dp.health().started(endpoint);
     ChannelFuture cf = new Bootstrap().group(ctx.channel().eventLoop()).channel(Transports.clientChannel())
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, Math.min(Integer.MAX_VALUE, cluster.connectTimeoutMs())))
@@ -134,6 +140,7 @@ final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
       }
     });
     ctx.channel().closeFuture().addListener(f -> {
+      cluster.release();
       dp.health().finished(endpoint);
       flushAndClose(upstream);
     });

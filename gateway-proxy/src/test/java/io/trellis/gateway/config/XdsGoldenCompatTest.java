@@ -136,6 +136,13 @@ class XdsGoldenCompatTest {
   }
 
   @Test
+  void meshCircuitBreakerBecomesTheClustersLimitsAndOutlierDetection() {
+    UpstreamCluster backend = translate("meshcircuitbreaker/sidecar.yaml").clusters().get("backend");
+    assertThat(backend.maxInFlight()).as("min(max_requests 16, max_connections 2 + max_pending_requests 8)").isEqualTo(10);
+    assertThat(backend.outlier()).isEqualTo(new UpstreamCluster.Outlier(10, 30_000, 20));
+  }
+
+  @Test
   void meshFaultInjectionBecomesAbortAndDelayInFilterOrder() throws Exception {
     GatewayConfig cfg = translate("meshfaultinjection/sidecar.yaml");
     ListenerSpec in = cfg.listeners().values().stream().filter(l -> l.name().startsWith("inbound:")).findFirst()

@@ -38,10 +38,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * MeshRateLimit and MeshFaultInjection as xds-service sends them (Envoy's local_ratelimit and fault filters)
- * enforced by gateway-proxy over real sockets: one listener per behaviour, each with its own bucket.
+ * MeshRateLimit, MeshFaultInjection and MeshCircuitBreaker as xds-service sends them (Envoy's local_ratelimit and
+ * fault filters, cluster circuit_breakers) enforced by gateway-proxy over real sockets: one listener per
+ * behaviour, each with its own bucket or cluster.
  */
-class RateLimitAndFaultIT {
+class TrafficPoliciesIT {
   static EchoServer limitedApp;
   static EchoServer abortedApp;
   static EchoServer delayedApp;
@@ -52,14 +53,18 @@ class RateLimitAndFaultIT {
   static int aborted;
   static int delayed;
   static int tcpLimited;
+  static int breaker;
+  static EchoServer slowApp;
 
   @BeforeAll
   static void start() throws Exception {
     limitedApp = new EchoServer("limited");
     abortedApp = new EchoServer("aborted");
     delayedApp = new EchoServer("delayed");
+    slowApp = new EchoServer("slow");
+    breaker = freePort();
     tcpApp = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
-    Thread acceptor = new Thread(RateLimitAndFaultIT::serveTcp, "tcp-app");
+    Thread acceptor = new Thread(TrafficPoliciesIT::serveTcp, "tcp-app");
     acceptor.setDaemon(true);
     acceptor.start();
     limited = freePort();
@@ -82,6 +87,13 @@ class RateLimitAndFaultIT {
                 .addFilters(Filter.newBuilder().setName("envoy.filters.network.tcp_proxy").setTypedConfig(Any.pack(
                     TcpProxy.newBuilder().setStatPrefix("tcp").setCluster("tcp-app").build()))))
             .build(),
+        httpListener("breaker", breaker, "breaker"),
+        routes("breaker", vhost("all", List.of("*"), prefix("/", "slow").build())),
+        staticCluster("slow", slowApp.address()).toBuilder().setCircuitBreakers(
+            io.envoyproxy.envoy.config.cluster.v3.CircuitBreakers.newBuilder().addThresholds(
+                io.envoyproxy.envoy.config.cluster.v3.CircuitBreakers.Thresholds.newBuilder()
+                    .setMaxConnections(UInt32Value.of(1)).setMaxPendingRequests(UInt32Value.of(0))
+                    .setMaxRequests(UInt32Value.of(16)))).build(),
         routes("limited", vhost("all", List.of("*"), prefix("/", "limited").build())),
         routes("aborted", vhost("all", List.of("*"), prefix("/", "aborted").build())),
         routes("delayed", vhost("all", List.of("*"), prefix("/", "delayed").build())),
@@ -97,6 +109,7 @@ class RateLimitAndFaultIT {
     limitedApp.close();
     abortedApp.close();
     delayedApp.close();
+    slowApp.close();
     tcpApp.close();
   }
 
@@ -165,6 +178,29 @@ class RateLimitAndFaultIT {
     assertThat(echo(tcpLimited, "two")).isEqualTo("two");
     assertThat(echo(tcpLimited, "three")).as("third connection closed by the rate limit").isNull();
     assertThat(registry.scrape()).contains("trellis_gateway_rate_limited_total{kind=\"connection\",listener=\"tcp-limited\"} 1.0");
+  }
+
+  @Test
+  void aRequestBeyondTheCircuitBreakerIs503OverflowAndTheNextOnePassesOnceASlotIsFree() throws Exception {
+    var slow = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        return Curl.get(breaker, "svc", "/sleep/1500").statusCode();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    long until = System.nanoTime() + 5_000_000_000L;
+    while (slowApp.requests.get() == 0 && System.nanoTime() < until) {
+      Thread.sleep(10);
+    }
+    HttpResponse<String> over = Curl.get(breaker, "svc", "/second");
+    assertThat(over.statusCode()).isEqualTo(503);
+    assertThat(over.headers().firstValue("x-envoy-overloaded")).hasValue("true");
+    assertThat(over.body()).isEqualTo("upstream connect error or disconnect/reset before headers. reset reason: overflow");
+    assertThat(slow.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(200);
+    assertThat(Curl.get(breaker, "svc", "/third").statusCode()).as("the slot was given back").isEqualTo(200);
+    assertThat(slowApp.requests.get()).isEqualTo(2);
+    assertThat(registry.scrape()).contains("trellis_gateway_upstream_overflow_total{cluster=\"slow\"} 1.0");
   }
 
   /** Sends a line over a new connection and reads it back; null when the connection is closed without an answer. */
