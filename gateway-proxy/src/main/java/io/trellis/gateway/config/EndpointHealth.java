@@ -23,6 +23,10 @@ public final class EndpointHealth {
     final AtomicInteger failures = new AtomicInteger();
     final AtomicInteger active = new AtomicInteger();
     volatile long ejectedUntil;
+    /** Failed its active health check (until enough successes in a row). */
+    volatile boolean checkFailed;
+    /** Consecutive active check results of the same kind: positive successes, negative failures. */
+    int streak;
   }
 
   public EndpointHealth(int maxFailures, long ejectMillis) {
@@ -61,8 +65,39 @@ public final class EndpointHealth {
     if (s == null) {
       return false;
     }
+    if (s.checkFailed) {
+      return true;
+    }
     long until = s.ejectedUntil;
     return until != 0 && until > System.currentTimeMillis();
+  }
+
+  /**
+   * One active health check result: {@code unhealthyThreshold} failures in a row take the endpoint out of load
+   * balancing, {@code healthyThreshold} successes in a row bring it back. An endpoint never checked counts as
+   * healthy (the first probe runs as soon as the cluster is configured).
+   */
+  public void checked(InetSocketAddress a, boolean ok, int unhealthyThreshold, int healthyThreshold) {
+    State s = state(a);
+    synchronized (s) {
+      s.streak = ok ? Math.max(s.streak, 0) + 1 : Math.min(s.streak, 0) - 1;
+      if (ok && s.checkFailed && s.streak >= healthyThreshold) {
+        s.checkFailed = false;
+      } else if (!ok && !s.checkFailed && -s.streak >= unhealthyThreshold) {
+        s.checkFailed = true;
+      }
+    }
+  }
+
+  /** Forgets the active check state of an endpoint no longer checked. */
+  public void uncheck(InetSocketAddress a) {
+    State s = states.get(a);
+    if (s != null) {
+      synchronized (s) {
+        s.checkFailed = false;
+        s.streak = 0;
+      }
+    }
   }
 
   public int active(InetSocketAddress a) {

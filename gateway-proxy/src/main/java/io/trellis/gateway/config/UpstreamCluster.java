@@ -31,16 +31,18 @@ public final class UpstreamCluster {
   private final AtomicInteger next = new AtomicInteger();
   private final Outlier outlier;
   private final int maxInFlight;
+  private final HealthCheckSpec healthCheck;
   private final AtomicInteger inFlight = new AtomicInteger();
 
   public UpstreamCluster(String name, long connectTimeoutMs, List<InetSocketAddress> endpoints, SslContext tls,
       String sni, boolean leastRequest) {
-    this(name, connectTimeoutMs, endpoints, tls, sni, leastRequest, null, DEFAULT_MAX_IN_FLIGHT);
+    this(name, connectTimeoutMs, endpoints, tls, sni, leastRequest, null, DEFAULT_MAX_IN_FLIGHT, null);
   }
 
   public UpstreamCluster(String name, long connectTimeoutMs, List<InetSocketAddress> endpoints, SslContext tls,
-      String sni, boolean leastRequest, Outlier outlier, int maxInFlight) {
+      String sni, boolean leastRequest, Outlier outlier, int maxInFlight, HealthCheckSpec healthCheck) {
     this.outlier = outlier;
+    this.healthCheck = healthCheck;
     this.maxInFlight = maxInFlight;
     this.name = name;
     this.connectTimeoutMs = connectTimeoutMs;
@@ -76,6 +78,11 @@ public final class UpstreamCluster {
 
   public Outlier outlier() {
     return outlier;
+  }
+
+  /** The active health check, null for none. */
+  public HealthCheckSpec healthCheck() {
+    return healthCheck;
   }
 
   public int maxInFlight() {

@@ -765,7 +765,81 @@ public final class XdsTranslator {
     }
     boolean leastRequest = c.getLbPolicy() == Cluster.LbPolicy.LEAST_REQUEST;
     return new UpstreamCluster(c.getName(), connectTimeout, eps, tls, sni, leastRequest, outlier(c, f),
-        maxInFlight(c, f));
+        maxInFlight(c, f), healthCheck(c, f));
+  }
+
+  /** health_checks: the first HTTP or TCP check (Kuma generates one); others are refused naming the field. */
+  private static HealthCheckSpec healthCheck(Cluster c, String f) {
+    if (c.getHealthChecksCount() == 0) {
+      return null;
+    }
+    if (c.getHealthChecksCount() > 1) {
+      throw new IllegalArgumentException(f + ".health_checks: " + c.getHealthChecksCount() + " checks (expected: one)");
+    }
+    var hc = c.getHealthChecks(0);
+    String hf = f + ".health_checks[0]";
+    if (!hc.hasInterval() || millis(hc.getInterval()) < 1) {
+      throw new IllegalArgumentException(hf + ".interval: missing or zero (expected: a positive duration)");
+    }
+    if (!hc.hasTimeout() || millis(hc.getTimeout()) < 1) {
+      throw new IllegalArgumentException(hf + ".timeout: missing or zero (expected: a positive duration)");
+    }
+    if (!hc.hasUnhealthyThreshold() || !hc.hasHealthyThreshold()) {
+      throw new IllegalArgumentException(hf + ": unhealthy_threshold and healthy_threshold are required (expected: both set)");
+    }
+    int unhealthy = Math.max(1, hc.getUnhealthyThreshold().getValue());
+    int healthy = Math.max(1, hc.getHealthyThreshold().getValue());
+    switch (hc.getHealthCheckerCase()) {
+      case HTTP_HEALTH_CHECK -> {
+        var h = hc.getHttpHealthCheck();
+        if (!h.getPath().startsWith("/")) {
+          throw new IllegalArgumentException(hf + ".http_health_check.path: '" + h.getPath() + "' (expected: an absolute path)");
+        }
+        if (h.getPath().chars().anyMatch(ch -> ch <= ' ' || ch >= 127)) {
+          throw new IllegalArgumentException(hf + ".http_health_check.path: contains spaces or control characters (expected: a URL path)");
+        }
+        List<int[]> ranges = new ArrayList<>();
+        for (var r : h.getExpectedStatusesList()) {
+          if (r.getStart() < 100 || r.getEnd() > 600 || r.getStart() >= r.getEnd()) {
+            throw new IllegalArgumentException(hf + ".http_health_check.expected_statuses: [" + r.getStart() + ", "
+                + r.getEnd() + ") (expected: 100 <= start < end <= 600)");
+          }
+          ranges.add(new int[] {(int) r.getStart(), (int) r.getEnd()});
+        }
+        if (ranges.isEmpty()) {
+          ranges.add(new int[] {200, 201}); // Envoy's default: 200 only
+        }
+        String host = h.getHost().isEmpty() ? c.getName() : h.getHost();
+        return new HealthCheckSpec(millis(hc.getInterval()), millis(hc.getTimeout()), unhealthy, healthy,
+            new HealthCheckSpec.Http(h.getPath(), host, ranges), null);
+      }
+      case TCP_HEALTH_CHECK -> {
+        var t = hc.getTcpHealthCheck();
+        byte[] send = t.hasSend() ? payload(t.getSend(), hf + ".tcp_health_check.send") : new byte[0];
+        List<byte[]> receive = new ArrayList<>();
+        for (int i = 0; i < t.getReceiveCount(); i++) {
+          receive.add(payload(t.getReceive(i), hf + ".tcp_health_check.receive[" + i + "]"));
+        }
+        return new HealthCheckSpec(millis(hc.getInterval()), millis(hc.getTimeout()), unhealthy, healthy, null,
+            new HealthCheckSpec.Tcp(send, receive));
+      }
+      default -> throw new IllegalArgumentException(hf + ": " + hc.getHealthCheckerCase()
+          + " (expected: http_health_check or tcp_health_check)");
+    }
+  }
+
+  private static byte[] payload(io.envoyproxy.envoy.config.core.v3.HealthCheck.Payload p, String f) {
+    return switch (p.getPayloadCase()) {
+      case TEXT -> {
+        try {
+          yield HexFormat.of().parseHex(p.getText());
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException(f + ".text: '" + p.getText() + "' (expected: hex-encoded bytes)");
+        }
+      }
+      case BINARY -> p.getBinary().toByteArray();
+      default -> throw new IllegalArgumentException(f + ": empty (expected: text or binary)");
+    };
   }
 
   /** outlier_detection with Envoy's defaults for what is unset; only the consecutive-5xx detector is enforced. */

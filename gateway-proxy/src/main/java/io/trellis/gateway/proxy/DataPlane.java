@@ -43,6 +43,7 @@ public final class DataPlane implements AutoCloseable {
   private final Map<String, Bound> bound = new HashMap<>();
   private final EndpointHealth health = new EndpointHealth(5, 30_000);
   private final GatewayMetrics metrics;
+  private final ActiveHealthChecker checker;
   private volatile boolean configured;
 
   private record Bound(String host, int port, Channel channel) {}
@@ -53,6 +54,7 @@ public final class DataPlane implements AutoCloseable {
     this.boss = Transports.group(1);
     this.workers = Transports.group(threads);
     this.metrics = new GatewayMetrics(registry);
+    this.checker = new ActiveHealthChecker(workers, health);
   }
 
   public GatewayConfig config() {
@@ -99,6 +101,7 @@ public final class DataPlane implements AutoCloseable {
       throw e;
     }
     health.configure(next.clusters().values());
+    checker.configure(next.clusters().values());
     config.set(next);
     configured = true;
     for (Iterator<Map.Entry<String, Bound>> it = bound.entrySet().iterator(); it.hasNext(); ) {
@@ -150,6 +153,7 @@ public final class DataPlane implements AutoCloseable {
 
   @Override
   public synchronized void close() {
+    checker.close();
     bound.values().forEach(b -> b.channel().close().syncUninterruptibly());
     bound.clear();
     boss.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();

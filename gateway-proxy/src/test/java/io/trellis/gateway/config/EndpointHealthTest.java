@@ -14,7 +14,7 @@ class EndpointHealthTest {
   static final InetSocketAddress D = new InetSocketAddress("10.0.0.4", 80);
 
   static UpstreamCluster cluster(UpstreamCluster.Outlier o, InetSocketAddress... eps) {
-    return new UpstreamCluster("c", 1000, List.of(eps), null, null, false, o, 1024);
+    return new UpstreamCluster("c", 1000, List.of(eps), null, null, false, o, 1024, null);
   }
 
   static void fail(EndpointHealth h, InetSocketAddress a, int times) {
@@ -61,5 +61,27 @@ class EndpointHealthTest {
     h.configure(List.of(cluster(new UpstreamCluster.Outlier(0, 30_000, 100), A)));
     fail(h, A, 50);
     assertThat(h.ejected(A)).isFalse();
+  }
+
+  @Test
+  void activeChecksTakeAnEndpointOutAfterUnhealthyThresholdAndBackAfterHealthyThreshold() {
+    EndpointHealth h = new EndpointHealth(5, 30_000);
+    assertThat(h.ejected(A)).as("never checked: healthy").isFalse();
+    h.checked(A, false, 2, 3);
+    assertThat(h.ejected(A)).isFalse();
+    h.checked(A, true, 2, 3);
+    h.checked(A, false, 2, 3);
+    assertThat(h.ejected(A)).as("failures must be in a row").isFalse();
+    h.checked(A, false, 2, 3);
+    assertThat(h.ejected(A)).isTrue();
+    h.checked(A, true, 2, 3);
+    h.checked(A, true, 2, 3);
+    assertThat(h.ejected(A)).isTrue();
+    h.checked(A, true, 2, 3);
+    assertThat(h.ejected(A)).isFalse();
+    h.checked(A, false, 2, 3);
+    h.checked(A, false, 2, 3);
+    h.uncheck(A);
+    assertThat(h.ejected(A)).as("no longer checked: forgotten").isFalse();
   }
 }

@@ -143,6 +143,22 @@ class XdsGoldenCompatTest {
   }
 
   @Test
+  void meshHealthCheckBecomesActiveHttpAndTcpChecks() {
+    GatewayConfig cfg = translate("meshhealthcheck/sidecar.yaml");
+    HealthCheckSpec http = cfg.clusters().get("backend").healthCheck();
+    assertThat(http.signature()).isEqualTo("10000/2000/3/1 http backend/health 200-201 204-205");
+    assertThat(http.http().expected(200)).isTrue();
+    assertThat(http.http().expected(204)).isTrue();
+    assertThat(http.http().expected(201)).as("ranges are [start, end)").isFalse();
+    HealthCheckSpec tcp = cfg.clusters().get("db").healthCheck();
+    assertThat(new String(tcp.tcp().send(), java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("ping");
+    assertThat(tcp.tcp().receive()).singleElement()
+        .satisfies(b -> assertThat(new String(b, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("pong"));
+    assertThat(tcp.intervalMillis()).isEqualTo(5000);
+    assertThat(tcp.unhealthyThreshold()).isEqualTo(5);
+  }
+
+  @Test
   void meshFaultInjectionBecomesAbortAndDelayInFilterOrder() throws Exception {
     GatewayConfig cfg = translate("meshfaultinjection/sidecar.yaml");
     ListenerSpec in = cfg.listeners().values().stream().filter(l -> l.name().startsWith("inbound:")).findFirst()
