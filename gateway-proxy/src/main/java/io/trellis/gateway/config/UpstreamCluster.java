@@ -7,9 +7,21 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * An upstream cluster with its resolved endpoints. {@code tls} is set for mesh clusters (mTLS with the
- * gateway's SPIFFE certificate, verifying the upstream's identity).
+ * gateway's SPIFFE certificate, verifying the upstream's identity). {@code outlier} (Envoy's outlier_detection,
+ * null for the data plane's default) drives passive health; {@code maxInFlight} (Envoy's circuit_breakers) bounds
+ * the requests or TCP connections in flight to the cluster.
  */
 public final class UpstreamCluster {
+  /**
+   * Envoy outlier detection, consecutive failures: {@code consecutive} failures in a row (0: never) eject an
+   * endpoint for {@code ejectMillis}, as long as no more than {@code maxEjectionPercent} of the cluster's
+   * endpoints are ejected at once.
+   */
+  public record Outlier(int consecutive, long ejectMillis, int maxEjectionPercent) {}
+
+  /** Envoy's default thresholds (1024 connections, pending requests and requests). */
+  public static final int DEFAULT_MAX_IN_FLIGHT = 1024;
+
   private final String name;
   private final long connectTimeoutMs;
   private final List<InetSocketAddress> endpoints;
@@ -17,9 +29,21 @@ public final class UpstreamCluster {
   private final String sni;
   private final boolean leastRequest;
   private final AtomicInteger next = new AtomicInteger();
+  private final Outlier outlier;
+  private final int maxInFlight;
+  private final HealthCheckSpec healthCheck;
+  private final AtomicInteger inFlight = new AtomicInteger();
 
   public UpstreamCluster(String name, long connectTimeoutMs, List<InetSocketAddress> endpoints, SslContext tls,
       String sni, boolean leastRequest) {
+    this(name, connectTimeoutMs, endpoints, tls, sni, leastRequest, null, DEFAULT_MAX_IN_FLIGHT, null);
+  }
+
+  public UpstreamCluster(String name, long connectTimeoutMs, List<InetSocketAddress> endpoints, SslContext tls,
+      String sni, boolean leastRequest, Outlier outlier, int maxInFlight, HealthCheckSpec healthCheck) {
+    this.outlier = outlier;
+    this.healthCheck = healthCheck;
+    this.maxInFlight = maxInFlight;
     this.name = name;
     this.connectTimeoutMs = connectTimeoutMs;
     this.endpoints = List.copyOf(endpoints);
@@ -50,6 +74,40 @@ public final class UpstreamCluster {
 
   public boolean leastRequest() {
     return leastRequest;
+  }
+
+  public Outlier outlier() {
+    return outlier;
+  }
+
+  /** The active health check, null for none. */
+  public HealthCheckSpec healthCheck() {
+    return healthCheck;
+  }
+
+  public int maxInFlight() {
+    return maxInFlight;
+  }
+
+  /**
+   * Takes one of the cluster's in-flight slots (circuit breaker); false when all are taken, and the request or
+   * connection must be refused (Envoy: 503 with {@code x-envoy-overloaded}). Every true is paired with one
+   * {@link #release()}.
+   */
+  public boolean tryAcquire() {
+    while (true) {
+      int n = inFlight.get();
+      if (n >= maxInFlight) {
+        return false;
+      }
+      if (inFlight.compareAndSet(n, n + 1)) {
+        return true;
+      }
+    }
+  }
+
+  public void release() {
+    inFlight.decrementAndGet();
   }
 
   /**

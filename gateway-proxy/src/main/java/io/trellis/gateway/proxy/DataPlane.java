@@ -43,6 +43,7 @@ public final class DataPlane implements AutoCloseable {
   private final Map<String, Bound> bound = new HashMap<>();
   private final EndpointHealth health = new EndpointHealth(5, 30_000);
   private final GatewayMetrics metrics;
+  private final ActiveHealthChecker checker;
   private volatile boolean configured;
 
   private record Bound(String host, int port, Channel channel) {}
@@ -53,6 +54,7 @@ public final class DataPlane implements AutoCloseable {
     this.boss = Transports.group(1);
     this.workers = Transports.group(threads);
     this.metrics = new GatewayMetrics(registry);
+    this.checker = new ActiveHealthChecker(workers, health);
   }
 
   public GatewayConfig config() {
@@ -98,6 +100,8 @@ public final class DataPlane implements AutoCloseable {
       added.values().forEach(b -> b.channel().close());
       throw e;
     }
+    health.configure(next.clusters().values());
+    checker.configure(next.clusters().values());
     config.set(next);
     configured = true;
     for (Iterator<Map.Entry<String, Bound>> it = bound.entrySet().iterator(); it.hasNext(); ) {
@@ -113,6 +117,7 @@ public final class DataPlane implements AutoCloseable {
 
   /** Swaps the configuration without binding anything: handler tests drive channels directly. */
   void swapUnbound(GatewayConfig next) {
+    health.configure(next.clusters().values());
     config.set(next);
     configured = true;
   }
@@ -148,6 +153,7 @@ public final class DataPlane implements AutoCloseable {
 
   @Override
   public synchronized void close() {
+    checker.close();
     bound.values().forEach(b -> b.channel().close().syncUninterruptibly());
     bound.clear();
     boss.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();

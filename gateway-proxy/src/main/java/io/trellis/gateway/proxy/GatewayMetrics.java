@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Prometheus metrics per listener, route and cluster: {@code trellis_gateway_requests_total} by status
  * class, {@code trellis_gateway_request_duration_seconds} (histogram) and
- * {@code trellis_gateway_active_connections}. Meters are cached so the hot path does one map lookup.
+ * {@code trellis_gateway_active_connections}; {@code trellis_gateway_rate_limited_total} by listener and kind. Meters are cached so the hot path does one map lookup.
  */
 final class GatewayMetrics {
   private final MeterRegistry registry;
@@ -31,6 +31,24 @@ final class GatewayMetrics {
     });
     g.incrementAndGet();
     ch.closeFuture().addListener(f -> g.decrementAndGet());
+  }
+
+  private final ConcurrentHashMap<String, Counter> rateLimited = new ConcurrentHashMap<>();
+
+  /** A request (kind "request") or connection (kind "connection") refused by MeshRateLimit on a listener. */
+  void rateLimited(String listener, String kind) {
+    rateLimited.computeIfAbsent(kind + "\n" + listener, k -> Counter.builder("trellis_gateway_rate_limited")
+        .description("requests or connections refused by a local rate limit (MeshRateLimit)")
+        .tags("listener", listener, "kind", kind).register(registry)).increment();
+  }
+
+  private final ConcurrentHashMap<String, Counter> overflows = new ConcurrentHashMap<>();
+
+  /** A request or TCP connection refused because the cluster's circuit breaker was open. */
+  void overflow(String cluster) {
+    overflows.computeIfAbsent(cluster, c -> Counter.builder("trellis_gateway_upstream_overflow")
+        .description("requests or connections refused by a cluster's circuit breaker (MeshCircuitBreaker)")
+        .tag("cluster", c).register(registry)).increment();
   }
 
   void request(String listener, String route, String cluster, int status, long nanos) {

@@ -29,7 +29,9 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.trellis.gateway.config.FilterChainSpec;
 import io.trellis.gateway.config.GatewayConfig;
+import io.trellis.gateway.config.FaultSpec;
 import io.trellis.gateway.config.KeyAuthSpec;
+import io.trellis.gateway.config.LocalRateLimitSpec;
 import io.trellis.gateway.config.ListenerSpec;
 import io.trellis.gateway.config.RbacSpec;
 import io.trellis.gateway.config.RouteSpec;
@@ -61,6 +63,8 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
   private static final AsciiString HTTPS = AsciiString.cached("https");
   private static final AsciiString HTTP = AsciiString.cached("http");
   private static final String VIA = "1.1 trellis";
+  private static final List<LocalRateLimitSpec.Header> OVERLOADED =
+      List.of(new LocalRateLimitSpec.Header("x-envoy-overloaded", "true", true));
   private static final int MAX_QUEUED = 64;
   private static final long MAX_BUFFERED_WHILE_CONNECTING = 64 * 1024;
 
@@ -332,6 +336,10 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     boolean freshRetryUsed;
     /** When the route timeout expires (System.nanoTime), 0 for none. */
     long deadline;
+    /** The cluster whose circuit-breaker slot this exchange holds (released when it finishes). */
+    UpstreamCluster admitted;
+    /** A MeshFaultInjection delay before the request goes upstream. */
+    long faultDelayNanos;
 
     void start(HttpRequest req) {
       this.req = req;
@@ -362,6 +370,9 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       }
       if (http.rbac() != null && !http.rbac().permits(peer)) {
         reply(HttpResponseStatus.FORBIDDEN, "text/plain", "RBAC: access denied", null);
+        return;
+      }
+      if (!faultsAndRateLimit(http)) {
         return;
       }
       RouteTable.Match m = http.routes().match(authority, req, path);
@@ -412,10 +423,16 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         noHealthyUpstream();
         return;
       }
+      if (!cluster.tryAcquire()) {
+        overflow();
+        return;
+      }
+      admitted = cluster;
       upstreamHead = upstreamRequest(req);
       attemptsLeft = route.connectRetries();
       if (route.timeoutMs() > 0) {
-        deadline = start + TimeUnit.MILLISECONDS.toNanos(route.timeoutMs());
+        // the route timeout runs from when the request leaves the fault filter, as in Envoy's router
+        deadline = start + faultDelayNanos + TimeUnit.MILLISECONDS.toNanos(route.timeoutMs());
         if (deadline == 0) {
           deadline = 1;
         }
@@ -426,7 +443,42 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         buffered.add(new DefaultLastHttpContent(full.content().retain(), full.trailingHeaders()));
       }
       updateRead();
-      connect();
+      if (faultDelayNanos > 0) {
+        // the body keeps arriving meanwhile and is held as while connecting (bounded, with back-pressure)
+        ctx.executor().schedule(() -> {
+          if (!done) {
+            connect();
+          }
+        }, faultDelayNanos, TimeUnit.NANOSECONDS);
+      } else {
+        connect();
+      }
+    }
+
+    /**
+     * MeshFaultInjection and MeshRateLimit, in the order of Kuma's inbound filter chain (fault, then local rate
+     * limit, both before routing): false when the request was answered here (or will be, after a delayed abort).
+     */
+    private boolean faultsAndRateLimit(FilterChainSpec.HttpSpec http) {
+      FaultSpec.Decision fault = http.faults().isEmpty() ? FaultSpec.Decision.NONE : FaultSpec.decide(http.faults());
+      if (fault.abortStatus() > 0) {
+        HttpResponseStatus st = HttpResponseStatus.valueOf(fault.abortStatus());
+        if (fault.delayNanos() > 0) {
+          ctx.executor().schedule(() -> reply(st, "text/plain", "fault filter abort", null), fault.delayNanos(),
+              TimeUnit.NANOSECONDS);
+        } else {
+          reply(st, "text/plain", "fault filter abort", null);
+        }
+        return false;
+      }
+      LocalRateLimitSpec rl = http.rateLimit();
+      if (rl != null && rl.limited(System.nanoTime())) {
+        dp.metrics().rateLimited(listener, "request");
+        reply(HttpResponseStatus.valueOf(rl.status()), "text/plain", "local_rate_limited", null, rl.responseHeaders());
+        return false;
+      }
+      faultDelayNanos = fault.delayNanos();
+      return true;
     }
 
     private HttpRequest upstreamRequest(HttpRequest in) {
@@ -762,6 +814,10 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       done = true;
+      if (admitted != null) {
+        admitted.release();
+        admitted = null;
+      }
       deadline = 0;
       buffered.forEach(HttpContent::release);
       buffered.clear();
@@ -787,11 +843,23 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
           "{\"message\":\"no Route matched with those values\",\"request_id\":\"" + requestId + "\"}", null);
     }
 
+    /** The cluster's circuit breaker is open: Envoy's answer on overflow. */
+    private void overflow() {
+      dp.metrics().overflow(clusterName);
+      reply(HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain",
+          "upstream connect error or disconnect/reset before headers. reset reason: overflow", null, OVERLOADED);
+    }
+
     private void noHealthyUpstream() {
       reply(HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain", "no healthy upstream", null);
     }
 
     private void reply(HttpResponseStatus st, String contentType, String body, String wwwAuthenticate) {
+      reply(st, contentType, body, wwwAuthenticate, List.of());
+    }
+
+    private void reply(HttpResponseStatus st, String contentType, String body, String wwwAuthenticate,
+        List<LocalRateLimitSpec.Header> extraHeaders) {
       if (done || responseStarted) {
         return;
       }
@@ -806,6 +874,13 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       h.set(REQUEST_ID, requestId);
       if (wwwAuthenticate != null) {
         h.set(HttpHeaderNames.WWW_AUTHENTICATE, wwwAuthenticate);
+      }
+      for (LocalRateLimitSpec.Header x : extraHeaders) {
+        if (x.overwrite()) {
+          h.set(x.name(), x.value());
+        } else {
+          h.add(x.name(), x.value());
+        }
       }
       if (!h2 && !(keepAlive)) {
         h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

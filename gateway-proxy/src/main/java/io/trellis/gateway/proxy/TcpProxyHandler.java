@@ -80,9 +80,21 @@ final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
       ctx.close();
       return;
     }
+    if (tcp.connectionRate() != null && !tcp.connectionRate().tryTake(System.nanoTime())) {
+      // MeshRateLimit tcp.connectionRate: Envoy's network local_ratelimit closes the connection at once
+      dp.metrics().rateLimited(listener, "connection");
+      ctx.close();
+      return;
+    }
     UpstreamCluster cluster = dp.config().clusters().get(tcp.pickCluster());
     endpoint = cluster == null ? null : cluster.pick(dp.health(), null);
     if (endpoint == null) {
+      ctx.close();
+      return;
+    }
+    if (!cluster.tryAcquire()) {
+      // circuit breaker (max_connections): Envoy's tcp_proxy closes the downstream on overflow
+      dp.metrics().overflow(cluster.name());
       ctx.close();
       return;
     }
@@ -128,6 +140,7 @@ final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
       }
     });
     ctx.channel().closeFuture().addListener(f -> {
+      cluster.release();
       dp.health().finished(endpoint);
       flushAndClose(upstream);
     });

@@ -56,6 +56,7 @@ class XdsGoldenCompatTest {
       "meshhealthcheck/sidecar.yaml",
       "meshcircuitbreaker/sidecar.yaml",
       "meshfaultinjection/sidecar.yaml",
+      "meshratelimit/sidecar.yaml",
       "golden/transparent-proxying.yaml",
   })
   void acceptedWithEveryListenerAndClusterAndNothingWarming(String golden) throws Exception {
@@ -74,7 +75,6 @@ class XdsGoldenCompatTest {
   /** Known gaps, pinned so a change on either side shows up here (and in the report), not in production. */
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', value = {
-      "meshratelimit/sidecar.yaml | Listener inbound:10.0.0.1:5432.filter_chains[0].filters[0].name: envoy.filters.network.local_ratelimit (expected: http_connection_manager, tcp_proxy or network rbac)",
       "golden/proxyless-grpc.yaml | Cluster greeter.transport_socket.common_tls_context.validation_context.trusted_ca: missing (expected: PEM CA certificates)",
   })
   void refusedNamingTheField(String golden, String message) {
@@ -118,6 +118,56 @@ class XdsGoldenCompatTest {
     FilterChainSpec tcpOut = cfg.listeners().get("outbound:127.0.0.1:10002").select(null, false);
     assertThat(tcpOut.tcp().pickCluster()).isEqualTo("db");
     assertThat(cfg.clusters().get("db").tls()).isNotNull();
+  }
+
+  @Test
+  void meshRateLimitBecomesTokenBucketsOnTheInbounds() {
+    GatewayConfig cfg = translate("meshratelimit/sidecar.yaml");
+    FilterChainSpec.HttpSpec http = cfg.listeners().get("inbound:10.0.0.1:8080").select(null, false).http();
+    LocalRateLimitSpec rl = http.rateLimit();
+    assertThat(rl.status()).isEqualTo(429);
+    assertThat(rl.responseHeaders()).containsExactly(new LocalRateLimitSpec.Header("x-limited", "true", false));
+    assertThat(rl.enabledPerMillion()).isEqualTo(1_000_000);
+    assertThat(rl.enforcedPerMillion()).isEqualTo(1_000_000);
+    assertThat(rl.bucket()).hasToString("100 max, +100 per 10000ms");
+    FilterChainSpec.TcpSpec tcp = cfg.listeners().get("inbound:10.0.0.1:5432").select(null, false).tcp();
+    assertThat(tcp.connectionRate()).hasToString("5 max, +5 per 1000ms");
+    assertThat(tcp.pickCluster()).isEqualTo("localhost:5432");
+  }
+
+  @Test
+  void meshCircuitBreakerBecomesTheClustersLimitsAndOutlierDetection() {
+    UpstreamCluster backend = translate("meshcircuitbreaker/sidecar.yaml").clusters().get("backend");
+    assertThat(backend.maxInFlight()).as("min(max_requests 16, max_connections 2 + max_pending_requests 8)").isEqualTo(10);
+    assertThat(backend.outlier()).isEqualTo(new UpstreamCluster.Outlier(10, 30_000, 20));
+  }
+
+  @Test
+  void meshHealthCheckBecomesActiveHttpAndTcpChecks() {
+    GatewayConfig cfg = translate("meshhealthcheck/sidecar.yaml");
+    HealthCheckSpec http = cfg.clusters().get("backend").healthCheck();
+    assertThat(http.signature()).isEqualTo("10000/2000/3/1 http backend/health 200-201 204-205");
+    assertThat(http.http().expected(200)).isTrue();
+    assertThat(http.http().expected(204)).isTrue();
+    assertThat(http.http().expected(201)).as("ranges are [start, end)").isFalse();
+    HealthCheckSpec tcp = cfg.clusters().get("db").healthCheck();
+    assertThat(new String(tcp.tcp().send(), java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("ping");
+    assertThat(tcp.tcp().receive()).singleElement()
+        .satisfies(b -> assertThat(new String(b, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("pong"));
+    assertThat(tcp.intervalMillis()).isEqualTo(5000);
+    assertThat(tcp.unhealthyThreshold()).isEqualTo(5);
+  }
+
+  @Test
+  void meshFaultInjectionBecomesAbortAndDelayInFilterOrder() throws Exception {
+    GatewayConfig cfg = translate("meshfaultinjection/sidecar.yaml");
+    ListenerSpec in = cfg.listeners().values().stream().filter(l -> l.name().startsWith("inbound:")).findFirst()
+        .orElseThrow();
+    assertThat(in.select(null, false).http().faults()).containsExactly(
+        new FaultSpec(503, 125_000, 0, 0),
+        new FaultSpec(0, 0, 5_000_000_000L, 500_000));
+    assertThat(JSON.readTree(cfg.dump()).path("ignored_filters").toString())
+        .as("response bandwidth is not enforced and says so").contains("envoy.filters.http.fault.response_rate_limit");
   }
 
   @Test
