@@ -163,7 +163,7 @@ public final class ProxyViewBuilder {
       List<Entry> entries = new ArrayList<>();
       for (int pos : PolicyIndex.union(m.index().unconditionalWithFrom, m.candidates())) {
         ParsedPolicy p = m.index().ordered.get(pos);
-        if (p.selectsInbound(proxy, in)) {
+        if (!p.from().isEmpty() && p.selectsInbound(proxy, in)) {
           entries.addAll(p.from());
         }
       }
@@ -434,9 +434,28 @@ public final class ProxyViewBuilder {
       out.useDeterministicSerialization();
       content.writeTo(out);
       out.checkNoSpaceLeft();
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (IOException | NoSuchAlgorithmException e) {
+      return HexFormat.of().formatHex(sha256().digest(bytes));
+    } catch (IOException e) {
       throw new IllegalStateException(e);
+    }
+  }
+
+  private static final MessageDigest SHA_256;
+
+  static {
+    try {
+      SHA_256 = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  /** A fresh SHA-256 digest: cloned from a never-used one, cheaper than a provider lookup per view. */
+  private static MessageDigest sha256() {
+    try {
+      return (MessageDigest) SHA_256.clone();
+    } catch (CloneNotSupportedException e) {
+      throw new IllegalStateException("SHA-256 digest cannot be cloned", e);
     }
   }
 }
