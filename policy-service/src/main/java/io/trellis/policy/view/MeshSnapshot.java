@@ -67,6 +67,8 @@ public final class MeshSnapshot {
   final Map<String, Resource> secrets;
   final List<Resource> keyAuths;
   final Set<String> services;
+  /** The outbound views its proxies share; filled as views are built (never carried to the next snapshot). */
+  final SharedOutbounds sharedOutbounds = new SharedOutbounds();
   final Map<String, String> virtualIps;
 
   /** Builds the snapshot of {@code mesh} from all its resources ({@code meshResource} may be null). */
