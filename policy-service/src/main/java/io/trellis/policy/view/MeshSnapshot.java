@@ -54,10 +54,11 @@ public final class MeshSnapshot {
   final ShardedMap<String, Set<String>> dataplanesByService;
   /** Dataplanes with an explicit outbound to a service, by service. */
   final ShardedMap<String, Set<String>> consumersByService;
-  /** Names of the Dataplanes carrying a tag ({@link IndexedDataplane#tagKeys}), by that key. */
-  private final ShardedMap<String, ShardedMap<String, Boolean>> dataplanesByTag;
-  /** Names of the Dataplanes carrying a label ({@link IndexedDataplane#labelKeys}), by that key. */
-  private final ShardedMap<String, ShardedMap<String, Boolean>> dataplanesByLabel;
+  /**
+   * Dataplanes by tag and label, for {@link #affectedBy}: built on first use (a full rebuild does not pay for it),
+   * then kept up to date by the snapshots derived from this one.
+   */
+  private volatile KeyIndex keyIndex;
   /** Dataplanes whose views depend on every service of the mesh: transparent proxies and builtin gateways. */
   final Set<String> meshWideDataplanes;
   final Set<String> builtinGateways;
@@ -130,8 +131,7 @@ public final class MeshSnapshot {
       protocolByService = prev.protocolByService;
       dataplanesByService = prev.dataplanesByService;
       consumersByService = prev.consumersByService;
-      dataplanesByTag = prev.dataplanesByTag;
-      dataplanesByLabel = prev.dataplanesByLabel;
+      keyIndex = prev.keyIndex;
       meshWideDataplanes = prev.meshWideDataplanes;
       builtinGateways = prev.builtinGateways;
     } else if (prev != null) {
@@ -143,10 +143,12 @@ public final class MeshSnapshot {
       consumersByService = move(prev.consumersByService, change.name(),
           before == null ? List.of() : before.outboundServices,
           after == null ? List.of() : after.outboundServices);
-      dataplanesByTag = moveKeys(prev.dataplanesByTag, change.name(),
-          before == null ? Set.of() : before.tagKeys, after == null ? Set.of() : after.tagKeys);
-      dataplanesByLabel = moveKeys(prev.dataplanesByLabel, change.name(),
-          before == null ? Set.of() : before.labelKeys, after == null ? Set.of() : after.labelKeys);
+      KeyIndex keys = prev.keyIndex;
+      keyIndex = keys == null ? null : new KeyIndex(
+          moveKeys(keys.byTag(), change.name(), before == null ? Set.of() : before.tagKeys,
+              after == null ? Set.of() : after.tagKeys),
+          moveKeys(keys.byLabel(), change.name(), before == null ? Set.of() : before.labelKeys,
+              after == null ? Set.of() : after.labelKeys));
       Set<String> touched = new LinkedHashSet<>();
       if (before != null) {
         touched.addAll(before.services);
@@ -175,8 +177,6 @@ public final class MeshSnapshot {
       Map<String, IndexedDataplane> dps = new HashMap<>();
       Map<String, Set<String>> carriers = new HashMap<>();
       Map<String, Set<String>> consumers = new HashMap<>();
-      Map<String, Map<String, Boolean>> tags = new HashMap<>();
-      Map<String, Map<String, Boolean>> labels = new HashMap<>();
       Set<String> meshWide = new TreeSet<>();
       Set<String> gatewaysDps = new TreeSet<>();
       for (Resource r : byType.getOrDefault(ResourceType.DATAPLANE, Map.of()).values()) {
@@ -187,12 +187,6 @@ public final class MeshSnapshot {
         }
         for (String service : dp.outboundServices) {
           consumers.computeIfAbsent(service, s -> new TreeSet<>()).add(r.name());
-        }
-        for (String key : dp.tagKeys) {
-          tags.computeIfAbsent(key, k -> new HashMap<>()).put(r.name(), Boolean.TRUE);
-        }
-        for (String key : dp.labelKeys) {
-          labels.computeIfAbsent(key, k -> new HashMap<>()).put(r.name(), Boolean.TRUE);
         }
         if (dp.transparent || dp.builtinGateway) {
           meshWide.add(r.name());
@@ -206,8 +200,7 @@ public final class MeshSnapshot {
       dataplanes = ShardedMap.copyOf(dps);
       dataplanesByService = ShardedMap.copyOf(carriers);
       consumersByService = ShardedMap.copyOf(consumers);
-      dataplanesByTag = ShardedMap.copyOf(freeze(tags));
-      dataplanesByLabel = ShardedMap.copyOf(freeze(labels));
+      keyIndex = null;
       Map<String, List<Endpoint>> endpoints = new HashMap<>();
       Map<String, String> protocols = new HashMap<>();
       for (String service : carriers.keySet()) {
@@ -312,10 +305,33 @@ public final class MeshSnapshot {
     return index;
   }
 
-  private static Map<String, ShardedMap<String, Boolean>> freeze(Map<String, Map<String, Boolean>> index) {
+  /** Names of the Dataplanes carrying a tag ({@link IndexedDataplane#tagKeys}) or label, by that key. */
+  private record KeyIndex(ShardedMap<String, ShardedMap<String, Boolean>> byTag,
+      ShardedMap<String, ShardedMap<String, Boolean>> byLabel) {}
+
+  private KeyIndex keyIndex() {
+    KeyIndex keys = keyIndex;
+    if (keys == null) {
+      Map<String, Map<String, Boolean>> tags = new HashMap<>();
+      Map<String, Map<String, Boolean>> labels = new HashMap<>();
+      dataplanes.forEach((name, dp) -> {
+        for (String key : dp.tagKeys) {
+          tags.computeIfAbsent(key, k -> new HashMap<>()).put(name, Boolean.TRUE);
+        }
+        for (String key : dp.labelKeys) {
+          labels.computeIfAbsent(key, k -> new HashMap<>()).put(name, Boolean.TRUE);
+        }
+      });
+      keys = new KeyIndex(freeze(tags), freeze(labels));
+      keyIndex = keys; // a racing thread builds an equal one
+    }
+    return keys;
+  }
+
+  private static ShardedMap<String, ShardedMap<String, Boolean>> freeze(Map<String, Map<String, Boolean>> index) {
     Map<String, ShardedMap<String, Boolean>> out = new HashMap<>();
     index.forEach((key, names) -> out.put(key, ShardedMap.copyOf(names)));
-    return out;
+    return ShardedMap.copyOf(out);
   }
 
   private static Set<String> withMember(Set<String> set, String name, boolean member) {
@@ -424,9 +440,9 @@ public final class MeshSnapshot {
         case MeshService, MeshServiceSubset -> top.name() == null ? dataplanes.keySet()
             : dataplanesByService.getOrDefault(top.name(), Set.of());
         case Dataplane -> top.name() != null ? List.of(top.name())
-            : key == null ? dataplanes.keySet() : dataplanesByLabel.getOrDefault(key, ShardedMap.empty()).keySet();
+            : key == null ? dataplanes.keySet() : keyIndex().byLabel().getOrDefault(key, ShardedMap.empty()).keySet();
         case MeshSubset -> key == null ? dataplanes.keySet()
-            : dataplanesByTag.getOrDefault(key, ShardedMap.empty()).keySet();
+            : keyIndex().byTag().getOrDefault(key, ShardedMap.empty()).keySet();
         case MeshGateway -> builtinGateways;
         default -> dataplanes.keySet();
       };
