@@ -1,9 +1,14 @@
 package io.trellis.policy.view;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import io.trellis.api.codec.ResourceCodec;
 import io.trellis.api.model.DataplaneSpec;
+import io.trellis.api.model.Meta;
 import io.trellis.api.model.Resource;
+import io.trellis.api.model.ResourceType;
 import io.trellis.policy.matching.TargetRefs;
+import java.io.IOException;
+import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -72,10 +77,54 @@ final class IndexedDataplane {
   String json(ResourceCodec codec) {
     String j = json;
     if (j == null) {
-      j = codec.writeUniversalJson(resource);
+      j = universalJson(codec, resource);
       json = j;
     }
     return j;
+  }
+
+  /**
+   * Exactly {@link ResourceCodec#writeUniversalJson} of a Dataplane, written in one pass instead of through the
+   * codec's intermediate tree (which costs most of a full recompute's JSON work): the universal header fields, then
+   * the spec's own serialization spliced in. A Dataplane spec has no field named like a header field
+   * (IndexedDataplaneTest holds the two forms equal).
+   */
+  static String universalJson(ResourceCodec codec, Resource resource) {
+    if (resource.type() != ResourceType.DATAPLANE || resource.type().isSpecWrapped()) {
+      return codec.writeUniversalJson(resource);
+    }
+    try {
+      StringWriter out = new StringWriter(512);
+      Meta meta = resource.meta();
+      try (JsonGenerator gen = codec.jsonMapper().getFactory().createGenerator(out)
+          .disable(JsonGenerator.Feature.AUTO_CLOSE_JSON_CONTENT)) { // the object is closed by the spec's end
+        gen.writeStartObject();
+        gen.writeStringField("type", resource.type().kumaName());
+        if (meta.mesh() != null) {
+          gen.writeStringField("mesh", meta.mesh());
+        }
+        if (meta.name() != null) {
+          gen.writeStringField("name", meta.name());
+        }
+        if (!meta.labels().isEmpty()) {
+          gen.writeObjectFieldStart("labels");
+          for (Map.Entry<String, String> label : meta.labels().entrySet()) {
+            gen.writeStringField(label.getKey(), label.getValue());
+          }
+          gen.writeEndObject();
+        }
+        if (meta.creationTime() != null) {
+          gen.writeStringField("creationTime", meta.creationTime().toString());
+        }
+        if (meta.modificationTime() != null) {
+          gen.writeStringField("modificationTime", meta.modificationTime().toString());
+        }
+      }
+      String spec = codec.jsonMapper().writeValueAsString(resource.spec());
+      return spec.equals("{}") ? out.append('}').toString() : out.append(',').append(spec, 1, spec.length()).toString();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot write Dataplane " + resource.name() + " as JSON", e);
+    }
   }
 
   /** The service an explicit outbound calls: its {@code kuma.io/service} tag, else its backendRef's name. */

@@ -46,14 +46,19 @@ public final class MeshSnapshot {
   /** Every resource of the mesh but the Mesh itself, by type then name; an inner map is shared until its type changes. Unordered: whatever depends on order sorts. */
   private final Map<ResourceType, Map<String, Resource>> byType;
   /** By name; unordered (where order matters, e.g. endpoints, names are taken from sorted sets). */
-  final Map<String, IndexedDataplane> dataplanes;
+  final ShardedMap<String, IndexedDataplane> dataplanes;
   final Map<ResourceType, PolicyIndex> policies;
-  final Map<String, List<Endpoint>> endpointsByService;
-  final Map<String, String> protocolByService;
+  final ShardedMap<String, List<Endpoint>> endpointsByService;
+  final ShardedMap<String, String> protocolByService;
   /** Dataplanes carrying a {@code kuma.io/service} on an inbound or their gateway, by service, in name order. */
-  final Map<String, Set<String>> dataplanesByService;
+  final ShardedMap<String, Set<String>> dataplanesByService;
   /** Dataplanes with an explicit outbound to a service, by service. */
-  final Map<String, Set<String>> consumersByService;
+  final ShardedMap<String, Set<String>> consumersByService;
+  /**
+   * Dataplanes by tag and label, for {@link #affectedBy}: built on first use (a full rebuild does not pay for it),
+   * then kept up to date by the snapshots derived from this one.
+   */
+  private volatile KeyIndex keyIndex;
   /** Dataplanes whose views depend on every service of the mesh: transparent proxies and builtin gateways. */
   final Set<String> meshWideDataplanes;
   final Set<String> builtinGateways;
@@ -63,6 +68,8 @@ public final class MeshSnapshot {
   final Map<String, Resource> secrets;
   final List<Resource> keyAuths;
   final Set<String> services;
+  /** The outbound views its proxies share; filled as views are built (never carried to the next snapshot). */
+  final SharedOutbounds sharedOutbounds = new SharedOutbounds();
   final Map<String, String> virtualIps;
 
   /** Builds the snapshot of {@code mesh} from all its resources ({@code meshResource} may be null). */
@@ -72,7 +79,7 @@ public final class MeshSnapshot {
     for (Resource r : resources) {
       byType.computeIfAbsent(r.type(), t -> new HashMap<>()).put(r.name(), r);
     }
-    byType.replaceAll((t, m) -> Collections.unmodifiableMap(m));
+    byType.replaceAll((t, m) -> ShardedMap.copyOf(m));
     return new MeshSnapshot(mesh, meshResource, codec, byType, null, null, null);
   }
 
@@ -96,12 +103,12 @@ public final class MeshSnapshot {
     }
     Map<ResourceType, Map<String, Resource>> types = new EnumMap<>(ResourceType.class);
     types.putAll(byType);
-    Map<String, Resource> of = new HashMap<>(byType.getOrDefault(type, Map.of()));
-    Resource before = after == null ? of.remove(name) : of.put(name, after);
+    ShardedMap<String, Resource> of = ShardedMap.copyOf(byType.getOrDefault(type, Map.of()));
+    Resource before = of.get(name);
     if (before == null && after == null) {
       return this;
     }
-    types.put(type, Collections.unmodifiableMap(of));
+    types.put(type, of.with(name, after));
     return new MeshSnapshot(mesh, meshResource, codec, types, this, type, new Change(name, before, after));
   }
 
@@ -124,24 +131,24 @@ public final class MeshSnapshot {
       protocolByService = prev.protocolByService;
       dataplanesByService = prev.dataplanesByService;
       consumersByService = prev.consumersByService;
+      keyIndex = prev.keyIndex;
       meshWideDataplanes = prev.meshWideDataplanes;
       builtinGateways = prev.builtinGateways;
     } else if (prev != null) {
-      Map<String, IndexedDataplane> dps = new HashMap<>(prev.dataplanes);
-      IndexedDataplane before = dps.remove(change.name());
+      IndexedDataplane before = prev.dataplanes.get(change.name());
       IndexedDataplane after = change.after() == null ? null : new IndexedDataplane(change.after());
-      if (after != null) {
-        dps.put(change.name(), after);
-      }
-      dataplanes = Collections.unmodifiableMap(dps);
-      Map<String, Set<String>> carriers = new HashMap<>(prev.dataplanesByService);
-      Map<String, Set<String>> consumers = new HashMap<>(prev.consumersByService);
-      move(carriers, change.name(), before == null ? List.of() : before.services,
-          after == null ? List.of() : after.services);
-      move(consumers, change.name(), before == null ? List.of() : before.outboundServices,
+      dataplanes = prev.dataplanes.with(change.name(), after);
+      dataplanesByService = move(prev.dataplanesByService, change.name(),
+          before == null ? List.of() : before.services, after == null ? List.of() : after.services);
+      consumersByService = move(prev.consumersByService, change.name(),
+          before == null ? List.of() : before.outboundServices,
           after == null ? List.of() : after.outboundServices);
-      dataplanesByService = Collections.unmodifiableMap(carriers);
-      consumersByService = Collections.unmodifiableMap(consumers);
+      KeyIndex keys = prev.keyIndex;
+      keyIndex = keys == null ? null : new KeyIndex(
+          moveKeys(keys.byTag(), change.name(), before == null ? Set.of() : before.tagKeys,
+              after == null ? Set.of() : after.tagKeys),
+          moveKeys(keys.byLabel(), change.name(), before == null ? Set.of() : before.labelKeys,
+              after == null ? Set.of() : after.labelKeys));
       Set<String> touched = new LinkedHashSet<>();
       if (before != null) {
         touched.addAll(before.services);
@@ -149,14 +156,20 @@ public final class MeshSnapshot {
       if (after != null) {
         touched.addAll(after.services);
       }
-      Map<String, List<Endpoint>> endpoints = new HashMap<>(prev.endpointsByService);
-      Map<String, String> protocols = new HashMap<>(prev.protocolByService);
+      Map<String, List<Endpoint>> endpoints = new HashMap<>();
+      Map<String, String> protocols = new HashMap<>();
+      ShardedMap<String, List<Endpoint>> allEndpoints = prev.endpointsByService;
+      ShardedMap<String, String> allProtocols = prev.protocolByService;
       for (String service : touched) {
+        endpoints.clear();
+        protocols.clear();
         endpointsOf(service, dataplanes, dataplanesByService, endpoints, protocols);
-        servicesMoved |= prev.endpointsByService.containsKey(service) != endpoints.containsKey(service);
+        allEndpoints = allEndpoints.with(service, endpoints.get(service));
+        allProtocols = allProtocols.with(service, protocols.get(service));
+        servicesMoved |= prev.endpointsByService.containsKey(service) != allEndpoints.containsKey(service);
       }
-      endpointsByService = Collections.unmodifiableMap(endpoints);
-      protocolByService = Collections.unmodifiableMap(protocols);
+      endpointsByService = allEndpoints;
+      protocolByService = allProtocols;
       meshWideDataplanes = withMember(prev.meshWideDataplanes, change.name(),
           after != null && (after.transparent || after.builtinGateway));
       builtinGateways = withMember(prev.builtinGateways, change.name(), after != null && after.builtinGateway);
@@ -169,8 +182,12 @@ public final class MeshSnapshot {
       for (Resource r : byType.getOrDefault(ResourceType.DATAPLANE, Map.of()).values()) {
         IndexedDataplane dp = new IndexedDataplane(r);
         dps.put(r.name(), dp);
-        move(carriers, r.name(), List.of(), dp.services);
-        move(consumers, r.name(), List.of(), dp.outboundServices);
+        for (String service : dp.services) {
+          carriers.computeIfAbsent(service, s -> new TreeSet<>()).add(r.name());
+        }
+        for (String service : dp.outboundServices) {
+          consumers.computeIfAbsent(service, s -> new TreeSet<>()).add(r.name());
+        }
         if (dp.transparent || dp.builtinGateway) {
           meshWide.add(r.name());
         }
@@ -178,16 +195,19 @@ public final class MeshSnapshot {
           gatewaysDps.add(r.name());
         }
       }
-      dataplanes = Collections.unmodifiableMap(dps);
-      dataplanesByService = Collections.unmodifiableMap(carriers);
-      consumersByService = Collections.unmodifiableMap(consumers);
+      carriers.replaceAll((s, set) -> Collections.unmodifiableSet(set));
+      consumers.replaceAll((s, set) -> Collections.unmodifiableSet(set));
+      dataplanes = ShardedMap.copyOf(dps);
+      dataplanesByService = ShardedMap.copyOf(carriers);
+      consumersByService = ShardedMap.copyOf(consumers);
+      keyIndex = null;
       Map<String, List<Endpoint>> endpoints = new HashMap<>();
       Map<String, String> protocols = new HashMap<>();
       for (String service : carriers.keySet()) {
         endpointsOf(service, dataplanes, dataplanesByService, endpoints, protocols);
       }
-      endpointsByService = Collections.unmodifiableMap(endpoints);
-      protocolByService = Collections.unmodifiableMap(protocols);
+      endpointsByService = ShardedMap.copyOf(endpoints);
+      protocolByService = ShardedMap.copyOf(protocols);
       meshWideDataplanes = Collections.unmodifiableSet(meshWide);
       builtinGateways = Collections.unmodifiableSet(gatewaysDps);
     }
@@ -248,18 +268,14 @@ public final class MeshSnapshot {
     return Collections.unmodifiableMap(out);
   }
 
-  /** Moves {@code dataplane} from the sets of {@code before}'s services to those of {@code after}'s (copy on write). */
-  private static void move(Map<String, Set<String>> index, String dataplane, List<String> before,
-      List<String> after) {
+  /** {@code index} with {@code dataplane} moved from the sets of {@code before}'s services to those of {@code after}'s. */
+  private static ShardedMap<String, Set<String>> move(ShardedMap<String, Set<String>> index, String dataplane,
+      List<String> before, List<String> after) {
     for (String s : before) {
       if (!after.contains(s)) {
         Set<String> set = new TreeSet<>(index.getOrDefault(s, Set.of()));
         set.remove(dataplane);
-        if (set.isEmpty()) {
-          index.remove(s);
-        } else {
-          index.put(s, Collections.unmodifiableSet(set));
-        }
+        index = index.with(s, set.isEmpty() ? null : Collections.unmodifiableSet(set));
       }
     }
     for (String s : after) {
@@ -267,9 +283,55 @@ public final class MeshSnapshot {
       if (!current.contains(dataplane)) {
         Set<String> set = new TreeSet<>(current);
         set.add(dataplane);
-        index.put(s, Collections.unmodifiableSet(set));
+        index = index.with(s, Collections.unmodifiableSet(set));
       }
     }
+    return index;
+  }
+
+  /** {@code index} with {@code dataplane} moved from the keys {@code before} to the keys {@code after}. */
+  private static ShardedMap<String, ShardedMap<String, Boolean>> moveKeys(
+      ShardedMap<String, ShardedMap<String, Boolean>> index, String dataplane, Set<String> before,
+      Set<String> after) {
+    for (String key : before) {
+      if (!after.contains(key)) {
+        ShardedMap<String, Boolean> names = index.getOrDefault(key, ShardedMap.empty()).with(dataplane, null);
+        index = index.with(key, names.isEmpty() ? null : names);
+      }
+    }
+    for (String key : after) {
+      index = index.with(key, index.getOrDefault(key, ShardedMap.empty()).with(dataplane, Boolean.TRUE));
+    }
+    return index;
+  }
+
+  /** Names of the Dataplanes carrying a tag ({@link IndexedDataplane#tagKeys}) or label, by that key. */
+  private record KeyIndex(ShardedMap<String, ShardedMap<String, Boolean>> byTag,
+      ShardedMap<String, ShardedMap<String, Boolean>> byLabel) {}
+
+  private KeyIndex keyIndex() {
+    KeyIndex keys = keyIndex;
+    if (keys == null) {
+      Map<String, Map<String, Boolean>> tags = new HashMap<>();
+      Map<String, Map<String, Boolean>> labels = new HashMap<>();
+      dataplanes.forEach((name, dp) -> {
+        for (String key : dp.tagKeys) {
+          tags.computeIfAbsent(key, k -> new HashMap<>()).put(name, Boolean.TRUE);
+        }
+        for (String key : dp.labelKeys) {
+          labels.computeIfAbsent(key, k -> new HashMap<>()).put(name, Boolean.TRUE);
+        }
+      });
+      keys = new KeyIndex(freeze(tags), freeze(labels));
+      keyIndex = keys; // a racing thread builds an equal one
+    }
+    return keys;
+  }
+
+  private static ShardedMap<String, ShardedMap<String, Boolean>> freeze(Map<String, Map<String, Boolean>> index) {
+    Map<String, ShardedMap<String, Boolean>> out = new HashMap<>();
+    index.forEach((key, names) -> out.put(key, ShardedMap.copyOf(names)));
+    return ShardedMap.copyOf(out);
   }
 
   private static Set<String> withMember(Set<String> set, String name, boolean member) {
@@ -368,16 +430,22 @@ public final class MeshSnapshot {
           || top.proxyTypes().isEmpty())) {
         return new HashSet<>(dataplanes.keySet());
       }
+      if (r == after && before != null && top.equals(((PolicySpec) before.spec()).targetRef())) {
+        break; // the same proxies as before's
+      }
+      // The key the policy index files it under: a Dataplane without it cannot be selected, so only those with it
+      // are looked at.
+      String key = PolicyIndex.lookupKey(top);
       Collection<String> candidates = switch (top.kind()) {
         case MeshService, MeshServiceSubset -> top.name() == null ? dataplanes.keySet()
             : dataplanesByService.getOrDefault(top.name(), Set.of());
-        case Dataplane -> top.name() == null ? dataplanes.keySet() : List.of(top.name());
+        case Dataplane -> top.name() != null ? List.of(top.name())
+            : key == null ? dataplanes.keySet() : keyIndex().byLabel().getOrDefault(key, ShardedMap.empty()).keySet();
+        case MeshSubset -> key == null ? dataplanes.keySet()
+            : keyIndex().byTag().getOrDefault(key, ShardedMap.empty()).keySet();
         case MeshGateway -> builtinGateways;
         default -> dataplanes.keySet();
       };
-      // The key the policy index files it under: a Dataplane without it cannot be selected (checked before the
-      // exact match, which is the costly part of a scan over every Dataplane).
-      String key = PolicyIndex.lookupKey(top);
       Map<String, String> subset = TargetRefs.peerSubset(top);
       for (String dpName : candidates) {
         IndexedDataplane dp = dataplanes.get(dpName);

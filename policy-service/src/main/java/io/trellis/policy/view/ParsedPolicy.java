@@ -19,6 +19,8 @@ final class ParsedPolicy {
   private final TargetRef top;
   /** Peers' tags the top-level targetRef stands for ({@link TargetRefs#peerSubset}), derived once. */
   private final Map<String, String> topSubset;
+  /** {@link PolicyIndex#lookupKey} of the top-level targetRef, derived once. */
+  private final String lookupKey;
   /** Whether it selects every proxy and every inbound whatever they are: no top-level targetRef, or Mesh for all proxy types. */
   private final boolean unconditional;
   private final List<Entry> from;
@@ -32,6 +34,7 @@ final class ParsedPolicy {
     this.resource = resource;
     this.top = top;
     this.topSubset = top == null ? null : TargetRefs.peerSubset(top);
+    this.lookupKey = PolicyIndex.lookupKey(top);
     this.unconditional = top == null
         || top.kind() == TargetRef.Kind.Mesh && (top.proxyTypes() == null || top.proxyTypes().isEmpty());
     this.from = List.copyOf(from);
@@ -59,6 +62,10 @@ final class ParsedPolicy {
 
   TargetRef top() {
     return top;
+  }
+
+  String lookupKey() {
+    return lookupKey;
   }
 
   boolean unconditional() {

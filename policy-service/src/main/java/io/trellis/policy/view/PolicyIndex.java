@@ -89,9 +89,9 @@ final class PolicyIndex {
         boolean anyProxyType = top.proxyTypes() == null || top.proxyTypes().isEmpty();
         boolean exactKey = anyProxyType && switch (top.kind()) {
           case MeshService -> top.name() != null;
-          case MeshSubset -> top.tags() != null && top.tags().size() == 1 && lookupKey(top) != null;
+          case MeshSubset -> top.tags() != null && top.tags().size() == 1 && p.lookupKey() != null;
           case Dataplane -> top.name() != null
-              || top.labels() != null && top.labels().size() == 1 && lookupKey(top) != null;
+              || top.labels() != null && top.labels().size() == 1 && p.lookupKey() != null;
           case MeshGateway -> top.name() != null;
           default -> false;
         };
@@ -100,9 +100,9 @@ final class PolicyIndex {
         }
         switch (top.kind()) {
           case MeshService, MeshServiceSubset -> bucket = top.name() == null ? every : add(service, top.name());
-          case MeshSubset -> bucket = lookupKey(top) == null ? every : add(tag, lookupKey(top));
+          case MeshSubset -> bucket = p.lookupKey() == null ? every : add(tag, p.lookupKey());
           case Dataplane -> bucket = top.name() != null ? add(dataplane, top.name())
-              : lookupKey(top) == null ? every : add(label, lookupKey(top));
+              : p.lookupKey() == null ? every : add(label, p.lookupKey());
           case MeshGateway -> bucket = top.name() == null ? every : add(gateway, top.name());
           default -> bucket = every;
         }

@@ -41,6 +41,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
@@ -101,18 +102,15 @@ public final class ProxyViewBuilder {
         view.addInbounds(inbound(proxy, net, in, proxyPolicies));
       }
     }
+    List<SharedOutbounds.Shared> outbounds = List.of();
     if (!isGateway || net.gateway().type() == DataplaneSpec.GatewayType.DELEGATED) {
-      for (OutboundView out : outbounds(snap, net, proxyPolicies, List.of())) {
-        view.addOutbounds(out);
-      }
+      outbounds = outbounds(snap, net, proxyPolicies, List.of());
     }
     if (gateway != null && net.gateway().type() == DataplaneSpec.GatewayType.BUILTIN) {
       GatewayView gv = gatewayView(snap, proxy, gateway, proxyPolicies);
       view.setGateway(gv);
       // A builtin gateway's clusters and endpoints are those of the services its routes point at.
-      for (OutboundView out : outbounds(snap, null, proxyPolicies, routeBackends(snap, gv))) {
-        view.addOutbounds(out);
-      }
+      outbounds = outbounds(snap, null, proxyPolicies, routeBackends(snap, gv));
     }
     for (Matched m : proxyPolicies) {
       List<Entry> entries = new ArrayList<>();
@@ -125,7 +123,11 @@ public final class ProxyViewBuilder {
       }
       m.index().rules(entries, e -> rules(m.plugin(), e)).ifPresent(view::addProxyRules);
     }
-    return Optional.of(view.setRevision(revision(view)).build());
+    String revision = revision(view.build(), outbounds);
+    for (SharedOutbounds.Shared out : outbounds) {
+      view.addOutbounds(out.view());
+    }
+    return Optional.of(view.setRevision(revision).build());
   }
 
   private static final int[] NONE = new int[0];
@@ -163,7 +165,7 @@ public final class ProxyViewBuilder {
       List<Entry> entries = new ArrayList<>();
       for (int pos : PolicyIndex.union(m.index().unconditionalWithFrom, m.candidates())) {
         ParsedPolicy p = m.index().ordered.get(pos);
-        if (p.selectsInbound(proxy, in)) {
+        if (!p.from().isEmpty() && p.selectsInbound(proxy, in)) {
           entries.addAll(p.from());
         }
       }
@@ -199,11 +201,14 @@ public final class ProxyViewBuilder {
     node.forEach(child -> collectBackends(child, out));
   }
 
-  private static List<OutboundView> outbounds(MeshSnapshot snap, DataplaneSpec.Networking net,
+  /** Where a proxy calls a service: the outbound's address, port and tags. */
+  private record Listener(String address, int port, Map<String, String> tags) {}
+
+  private static List<SharedOutbounds.Shared> outbounds(MeshSnapshot snap, DataplaneSpec.Networking net,
       List<Matched> proxyPolicies, List<String> gatewayBackends) {
-    Map<String, OutboundView.Builder> byService = new LinkedHashMap<>();
+    Map<String, Listener> byService = new LinkedHashMap<>();
     for (String service : gatewayBackends) {
-      byService.put(service, OutboundView.newBuilder().setService(service).putTags(TargetRefs.SERVICE, service));
+      byService.put(service, new Listener("", 0, Map.of(TargetRefs.SERVICE, service)));
     }
     if (net != null && net.outbound() != null) {
       for (DataplaneSpec.Outbound out : net.outbound()) {
@@ -212,11 +217,8 @@ public final class ProxyViewBuilder {
         if (service == null || byService.containsKey(service)) {
           continue;
         }
-        byService.put(service, OutboundView.newBuilder()
-            .setService(service)
-            .setAddress(out.address() == null ? DEFAULT_SERVICE_ADDRESS : out.address())
-            .setPort(out.port() == null ? 0 : out.port())
-            .putAllTags(tags));
+        byService.put(service, new Listener(out.address() == null ? DEFAULT_SERVICE_ADDRESS : out.address(),
+            out.port() == null ? 0 : out.port(), tags));
       }
     }
     if (net != null && net.transparentProxying() != null) {
@@ -224,41 +226,19 @@ public final class ProxyViewBuilder {
       Set<String> allowed = reachable == null || reachable.isEmpty() ? null : Set.copyOf(reachable);
       for (String service : snap.services) {
         if ((allowed == null || allowed.contains(service)) && !byService.containsKey(service)) {
-          byService.put(service, OutboundView.newBuilder()
-              .setService(service)
-              .setAddress(snap.virtualIps.get(service))
-              .setPort(VIRTUAL_PORT)
-              .putTags(TargetRefs.SERVICE, service));
+          byService.put(service, new Listener(Objects.requireNonNull(snap.virtualIps.get(service), service),
+              VIRTUAL_PORT, Map.of(TargetRefs.SERVICE, service)));
         }
       }
     }
-    List<OutboundView> result = new ArrayList<>();
-    for (OutboundView.Builder b : byService.values()) {
-      String service = b.getService();
-      Resource external = snap.externalServices.get(service);
-      if (external != null) {
-        b.setExternal(true).setExternalServiceJson(snap.codec.writeUniversalJson(external));
-        ExternalServiceSpec.Networking en = external.spec(ExternalServiceSpec.class).networking();
-        if (en != null && en.address() != null) {
-          int colon = en.address().lastIndexOf(':');
-          Endpoint.Builder ep = Endpoint.newBuilder().setWeight(1).setHealthy(true)
-              .putAllTags(external.spec(ExternalServiceSpec.class).tags());
-          if (colon > 0) {
-            ep.setAddress(en.address().substring(0, colon));
-            try {
-              ep.setPort(Integer.parseInt(en.address().substring(colon + 1)));
-            } catch (NumberFormatException ignored) {
-              // validated on write; left at 0 otherwise
-            }
-          } else {
-            ep.setAddress(en.address());
-          }
-          b.addEndpoints(ep);
-        }
-      }
-      b.addAllEndpoints(snap.endpointsByService.getOrDefault(service, List.of()));
-      b.setProtocol(b.getTagsMap().getOrDefault("kuma.io/protocol",
-          snap.protocolByService.getOrDefault(service, "tcp")));
+    List<SharedOutbounds.Shared> result = new ArrayList<>(byService.size());
+    for (Map.Entry<String, Listener> outbound : byService.entrySet()) {
+      String service = outbound.getKey();
+      Listener listener = outbound.getValue();
+      List<Endpoint> endpoints = snap.endpointsByService.getOrDefault(service, List.of());
+      String protocol = listener.tags().getOrDefault("kuma.io/protocol",
+          snap.protocolByService.getOrDefault(service, "tcp"));
+      List<PolicyRules> rules = new ArrayList<>(2);
       for (Matched m : proxyPolicies) {
         if (m.positions().isEmpty()) {
           continue;
@@ -270,9 +250,39 @@ public final class ProxyViewBuilder {
             entries.addAll(m.index().ordered.get(pos).toFor(service));
           }
         }
-        m.index().rules(entries, e -> rules(m.plugin(), e)).ifPresent(b::addRules);
+        m.index().rules(entries, e -> rules(m.plugin(), e)).ifPresent(rules::add);
       }
-      result.add(b.build());
+      Resource external = snap.externalServices.get(service);
+      if (external == null) {
+        result.add(snap.sharedOutbounds.get(service, listener.address(), listener.port(), listener.tags(),
+            endpoints, protocol, rules));
+        continue;
+      }
+      OutboundView.Builder b = OutboundView.newBuilder()
+          .setService(service)
+          .setAddress(listener.address())
+          .setPort(listener.port())
+          .putAllTags(listener.tags());
+      b.setExternal(true).setExternalServiceJson(snap.codec.writeUniversalJson(external));
+      ExternalServiceSpec.Networking en = external.spec(ExternalServiceSpec.class).networking();
+      if (en != null && en.address() != null) {
+        int colon = en.address().lastIndexOf(':');
+        Endpoint.Builder ep = Endpoint.newBuilder().setWeight(1).setHealthy(true)
+            .putAllTags(external.spec(ExternalServiceSpec.class).tags());
+        if (colon > 0) {
+          ep.setAddress(en.address().substring(0, colon));
+          try {
+            ep.setPort(Integer.parseInt(en.address().substring(colon + 1)));
+          } catch (NumberFormatException ignored) {
+            // validated on write; left at 0 otherwise
+          }
+        } else {
+          ep.setAddress(en.address());
+        }
+        b.addEndpoints(ep);
+      }
+      result.add(new SharedOutbounds.Shared(b.addAllEndpoints(endpoints).setProtocol(protocol).addAllRules(rules)
+          .build()));
     }
     return result;
   }
@@ -424,19 +434,43 @@ public final class ProxyViewBuilder {
     return Optional.of(b.build());
   }
 
-  /** SHA-256 of the deterministic serialisation of everything but the version. */
-  static String revision(ProxyView.Builder view) {
+  /**
+   * SHA-256 of the view's content: the deterministic serialization of {@code rest} (the view without version,
+   * revision and outbounds), then that of each outbound, each part preceded by its length. The parts decode back
+   * to the view, so equal revisions mean equal views as far as SHA-256 is collision-resistant; the outbounds'
+   * serializations are those kept with the shared outbound views, not redone per proxy.
+   */
+  static String revision(ProxyView rest, List<SharedOutbounds.Shared> outbounds) {
+    MessageDigest digest = sha256();
+    update(digest, SharedOutbounds.deterministicBytes(rest));
+    for (SharedOutbounds.Shared out : outbounds) {
+      update(digest, out.bytes());
+    }
+    return HexFormat.of().formatHex(digest.digest());
+  }
+
+  private static void update(MessageDigest digest, byte[] part) {
+    int n = part.length;
+    digest.update(new byte[] {(byte) (n >>> 24), (byte) (n >>> 16), (byte) (n >>> 8), (byte) n});
+    digest.update(part);
+  }
+
+  private static final MessageDigest SHA_256;
+
+  static {
     try {
-      ProxyView content = view.getVersion() == 0 && view.getRevision().isEmpty() ? view.build()
-          : view.clone().clearVersion().clearRevision().build();
-      byte[] bytes = new byte[content.getSerializedSize()];
-      CodedOutputStream out = CodedOutputStream.newInstance(bytes);
-      out.useDeterministicSerialization();
-      content.writeTo(out);
-      out.checkNoSpaceLeft();
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (IOException | NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
+      SHA_256 = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  /** A fresh SHA-256 digest: cloned from a never-used one, cheaper than a provider lookup per view. */
+  private static MessageDigest sha256() {
+    try {
+      return (MessageDigest) SHA_256.clone();
+    } catch (CloneNotSupportedException e) {
+      throw new IllegalStateException("SHA-256 digest cannot be cloned", e);
     }
   }
 }

@@ -4,10 +4,10 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 
 /**
  * Virtual IPs for transparent proxying, from Kuma's 240.0.0.0/4 range. An address is derived from a hash of the
@@ -20,10 +20,11 @@ final class VirtualIps {
   private VirtualIps() {}
 
   static Map<String, String> assign(Collection<String> sortedServices) {
-    Map<String, String> out = new TreeMap<>();
+    Map<String, String> out = new HashMap<>();
     Set<Integer> used = new HashSet<>();
+    MessageDigest sha256 = sha256();
     for (String service : sortedServices) {
-      int slot = hash(service);
+      int slot = hash(sha256, service);
       while (slot == 0 || slot == RANGE - 1 || !used.add(slot)) {
         slot = (slot + 1) % RANGE;
       }
@@ -33,11 +34,15 @@ final class VirtualIps {
     return out;
   }
 
-  private static int hash(String service) {
+  private static int hash(MessageDigest sha256, String service) {
+    byte[] d = sha256.digest(service.getBytes(StandardCharsets.UTF_8));
+    int v = ((d[0] & 0xff) << 24) | ((d[1] & 0xff) << 16) | ((d[2] & 0xff) << 8) | (d[3] & 0xff);
+    return Math.floorMod(v, RANGE);
+  }
+
+  private static MessageDigest sha256() {
     try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest(service.getBytes(StandardCharsets.UTF_8));
-      int v = ((d[0] & 0xff) << 24) | ((d[1] & 0xff) << 16) | ((d[2] & 0xff) << 8) | (d[3] & 0xff);
-      return Math.floorMod(v, RANGE);
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
