@@ -41,9 +41,10 @@ $SRV java -Xms256m -Xmx512m -Dio.netty.leakDetection.level=disabled -Dio.netty.r
 GW_PID=$!
 # GW_BASELINE_CLASSES=dir: a second gateway from another build's classes (same JVM options, ports +100) for a
 # before/after comparison in the same run: cases gwbase, gwbase_apikey, gwbase_tls_ec (add them to TESTS).
+# GWB_JAVA_OPTS: JVM options of that second gateway instead of GW_JAVA_OPTS (to compare JVM flags on one build).
 GWB_PID=
 if [ -n "${GW_BASELINE_CLASSES:-}" ]; then
-  $SRV java -Xms256m -Xmx512m -Dio.netty.leakDetection.level=disabled -Dio.netty.recycler.maxCapacityPerThread=0 ${GW_JAVA_OPTS:-} \
+  $SRV java -Xms256m -Xmx512m -Dio.netty.leakDetection.level=disabled -Dio.netty.recycler.maxCapacityPerThread=0 ${GWB_JAVA_OPTS-${GW_JAVA_OPTS:-}} \
     -cp $GW_BASELINE_CLASSES:$GP/test-classes:$(cat $GP/cp.txt) io.trellis.gateway.bench.BenchGateway $C_ $PW 100 > $R/gateway-baseline.log 2>&1 &
   GWB_PID=$!
   for i in $(seq 1 100); do curl -s -o /dev/null http://127.0.0.1:9181/ && break; sleep 0.2; done

@@ -66,6 +66,11 @@ public final class RouteTable {
 
   /** The route for a request, or null (404). */
   public Match match(String host, HttpRequest req, String path) {
+    return match(host, RequestView.of(req), path);
+  }
+
+  /** The route for a request, or null (404). */
+  public Match match(String host, RequestView req, String path) {
     VirtualHostSpec vh = vhost(host);
     if (vh == null) {
       return null;

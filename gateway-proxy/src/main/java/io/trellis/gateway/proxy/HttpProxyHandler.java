@@ -1,5 +1,6 @@
 package io.trellis.gateway.proxy;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -32,6 +33,7 @@ import io.trellis.gateway.config.GatewayConfig;
 import io.trellis.gateway.config.KeyAuthSpec;
 import io.trellis.gateway.config.ListenerSpec;
 import io.trellis.gateway.config.RbacSpec;
+import io.trellis.gateway.config.RequestView;
 import io.trellis.gateway.config.RouteSpec;
 import io.trellis.gateway.config.RouteTable;
 import io.trellis.gateway.config.UpstreamCluster;
@@ -60,7 +62,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
   private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
   private static final AsciiString HTTPS = AsciiString.cached("https");
   private static final AsciiString HTTP = AsciiString.cached("http");
-  private static final String VIA = "1.1 trellis";
+  static final String VIA = "1.1 trellis";
   private static final int MAX_QUEUED = 64;
   private static final long MAX_BUFFERED_WHILE_CONNECTING = 64 * 1024;
 
@@ -86,6 +88,10 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
   private FilterChainSpec.HttpSpec chainHttp;
   /** The upstream pool key of the last request (most keep-alive requests go to the same endpoint). */
   private UpstreamPool.Key poolKey;
+  /** The fast path's codec while this connection uses it (null after it handed over to Netty's codec). */
+  private RawHttp1Codec rawCodec;
+  /** The fast path's response parser, reused by the connection's exchanges. */
+  private RawResponse rawResponse;
 
   HttpProxyHandler(DataPlane dp, String listener, String sni, boolean tls, RbacSpec.Peer peer, boolean h2) {
     this.dp = dp;
@@ -111,7 +117,23 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       }
       return;
     }
+    if (msg instanceof RawRequest raw) {
+      rawCodec = raw.codec;
+      try {
+        if (ex != null) {
+          ctx.close();
+          return;
+        }
+        Exchange e = new Exchange();
+        ex = e;
+        e.start(raw);
+      } finally {
+        raw.release();
+      }
+      return;
+    }
     if (msg instanceof HttpRequest req) {
+      rawCodec = null;
       if (ex != null) {
         ReferenceCountUtil.release(msg);
         ctx.close();
@@ -159,6 +181,9 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     }
     queued.forEach(ReferenceCountUtil::release);
     queued.clear();
+    if (rawResponse != null) {
+      rawResponse.release();
+    }
   }
 
   @Override
@@ -176,7 +201,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     Channel ch = ctx.channel();
     boolean read;
     if (ex == null || ex.requestDone) {
-      read = queued.size() < MAX_QUEUED;
+      read = queued.size() < MAX_QUEUED && (rawCodec == null || !rawCodec.full());
     } else if (ex.local) {
       read = true;
     } else if (ex.upstream != null) {
@@ -202,6 +227,10 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     updateRead();
+    if (rawCodec != null) {
+      rawCodec.responseDone();
+      return;
+    }
     if (draining) {
       return;
     }
@@ -300,10 +329,16 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
   }
 
   /** One request/response. */
-  private final class Exchange implements UpstreamPool.UpstreamListener {
+  private final class Exchange implements UpstreamPool.UpstreamListener, RawResponse.Listener {
     final long start = System.nanoTime();
     final String requestId = newRequestId();
-    HttpRequest req;
+    /** The request came through the fast path: raw bytes both ways, {@link #upstreamHead} is a ByteBuf. */
+    boolean raw;
+    String method;
+    boolean headRequest;
+    boolean fullRequest;
+    /** Key-auth ran for this request (its consumer header is the proxy's, never the client's). */
+    KeyAuthSpec keyAuth;
     boolean keepAlive;
     boolean requestDone;
     boolean local;
@@ -316,12 +351,13 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     String routeName = "";
     String clusterName = "";
     String consumer;
+    GatewayConfig config;
     RouteSpec route;
     UpstreamCluster cluster;
     InetSocketAddress endpoint;
     InetSocketAddress failedEndpoint;
     Channel upstream;
-    HttpRequest upstreamHead;
+    Object upstreamHead;
     final List<HttpContent> buffered = new ArrayList<>(2);
     long bufferedBytes;
     long requestBytes;
@@ -334,18 +370,66 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     long deadline;
 
     void start(HttpRequest req) {
-      this.req = req;
+      method = req.method().name();
+      headRequest = HttpMethod.HEAD.equals(req.method());
+      fullRequest = req instanceof FullHttpRequest;
       keepAlive = h2 || HttpUtil.isKeepAlive(req);
       if (req.decoderResult().isFailure()) {
         keepAlive = false;
         reply(HttpResponseStatus.BAD_REQUEST, "application/json", "{\"message\":\"bad request\"}", null);
         return;
       }
-      String uri = req.uri();
+      if (!admit(RequestView.of(req), req.uri(), req.headers().get(HttpHeaderNames.HOST))) {
+        return;
+      }
+      if (keyAuth != null) {
+        // Never let a client assert a consumer identity itself.
+        req.headers().remove(CONSUMER);
+        if (consumer != null) {
+          req.headers().set(CONSUMER, consumer);
+          if (keyAuth.hideCredentials()) {
+            keyAuth.strip(req);
+          }
+        }
+      }
+      if (tooLarge(HttpUtil.getContentLength(req, -1L)) || !pickCluster()) {
+        return;
+      }
+      upstreamHead = upstreamRequest(req);
+      dispatch(req instanceof FullHttpRequest full ? full : null);
+    }
+
+    /** The fast path: the same decisions on a raw head; the upstream head is written from its bytes. */
+    void start(RawRequest r) {
+      raw = true;
+      method = r.method();
+      headRequest = r.isHead();
+      keepAlive = r.keepAlive;
+      if (rawResponse == null) {
+        rawResponse = new RawResponse();
+      }
+      rawResponse.reset(headRequest);
+      String uri = r.uri();
+      if (!admit(r, uri, r.host()) || tooLarge(r.contentLength) || !pickCluster()) {
+        return;
+      }
+      boolean hide = consumer != null && keyAuth.hideCredentials();
+      String target = route.rewrite(hide ? keyAuth.stripQuery(uri) : uri);
+      upstreamHead = r.upstreamHead(ctx.alloc(), target, clientIp(), tls, requestId, keyAuth != null, consumer,
+          hide ? keyAuth.keyNames() : null);
+      dispatch(null);
+    }
+
+    /**
+     * Filter chain, RBAC, route, key-auth and direct responses; false when a local reply was sent. Records the
+     * route and the consumer; the caller edits the request accordingly.
+     */
+    private boolean admit(RequestView view, String uri, String host) {
       int q = uri.indexOf('?');
       path = q < 0 ? uri : uri.substring(0, q);
-      authority = req.headers().get(HttpHeaderNames.HOST);
+      authority = host;
       GatewayConfig cfg = dp.config();
+      config = cfg;
       FilterChainSpec.HttpSpec http;
       if (cfg == chainOf) {
         http = chainHttp;
@@ -358,61 +442,67 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       }
       if (http == null) {
         notFound();
-        return;
+        return false;
       }
       if (http.rbac() != null && !http.rbac().permits(peer)) {
         reply(HttpResponseStatus.FORBIDDEN, "text/plain", "RBAC: access denied", null);
-        return;
+        return false;
       }
-      RouteTable.Match m = http.routes().match(authority, req, path);
+      RouteTable.Match m = http.routes().match(authority, view, path);
       if (m == null) {
         notFound();
-        return;
+        return false;
       }
       route = m.route();
       routeName = route.name();
       KeyAuthSpec ka = http.keyAuth();
       if (ka != null) {
-        // Never let a client assert a consumer identity itself.
-        req.headers().remove(CONSUMER);
+        keyAuth = ka;
         if (!route.keyAuthDisabled()) {
-          KeyAuthSpec.Result r = ka.authenticate(req);
+          KeyAuthSpec.Result r = ka.authenticate(view);
           if (!r.keyFound()) {
             reply(HttpResponseStatus.UNAUTHORIZED, "application/json", "{\"message\":\"No API key found in request\"}",
                 "Key realm=\"trellis\"");
-            return;
+            return false;
           }
           if (!r.ok()) {
             reply(HttpResponseStatus.UNAUTHORIZED, "application/json",
                 "{\"message\":\"Invalid authentication credentials\"}", null);
-            return;
+            return false;
           }
           consumer = r.username();
-          req.headers().set(CONSUMER, consumer);
-          if (ka.hideCredentials()) {
-            ka.strip(req);
-          }
         }
       }
       if (route.isDirect()) {
         reply(HttpResponseStatus.valueOf(route.directStatus()), "text/plain",
             route.directBody() == null ? "" : route.directBody(), null);
-        return;
+        return false;
       }
+      return true;
+    }
+
+    private boolean tooLarge(long contentLength) {
       long max = dp.options().maxRequestBytes();
-      if (max > 0 && HttpUtil.getContentLength(req, -1L) > max) {
+      if (max > 0 && contentLength > max) {
         keepAlive = false;
         reply(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "application/json",
             "{\"message\":\"Request size limit exceeded\"}", null);
-        return;
+        return true;
       }
+      return false;
+    }
+
+    private boolean pickCluster() {
       clusterName = route.pickCluster();
-      cluster = cfg.clusters().get(clusterName);
+      cluster = config.clusters().get(clusterName);
       if (cluster == null) {
         noHealthyUpstream();
-        return;
+        return false;
       }
-      upstreamHead = upstreamRequest(req);
+      return true;
+    }
+
+    private void dispatch(FullHttpRequest full) {
       attemptsLeft = route.connectRetries();
       if (route.timeoutMs() > 0) {
         deadline = start + TimeUnit.MILLISECONDS.toNanos(route.timeoutMs());
@@ -421,7 +511,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         }
         armTimer(deadline);
       }
-      if (req instanceof FullHttpRequest full) {
+      if (full != null) {
         requestDone = true;
         buffered.add(new DefaultLastHttpContent(full.content().retain(), full.trailingHeaders()));
       }
@@ -475,8 +565,8 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       dp.health().started(endpoint);
       InetSocketAddress ep = endpoint;
       upstreamStart = System.nanoTime();
-      UpstreamPool.Key key = poolKey == null ? new UpstreamPool.Key(ep, cluster.tls(), cluster.sni())
-          : poolKey.with(cluster, ep);
+      UpstreamPool.Key key = poolKey == null ? new UpstreamPool.Key(ep, cluster.tls(), cluster.sni(), raw)
+          : poolKey.with(cluster, ep, raw);
       poolKey = key;
       Channel idle = UpstreamPool.reuse(key, this);
       reused = idle != null;
@@ -521,9 +611,10 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       if (upstream.config().isAutoRead() != writable) {
         upstream.config().setAutoRead(writable);
       }
-      upstream.write(upstreamHead, upstream.voidPromise());
+      // A raw head may be written again (retry on another connection): each write gets its own reference.
+      upstream.write(raw ? ((ByteBuf) upstreamHead).retainedDuplicate() : upstreamHead, upstream.voidPromise());
       for (HttpContent c : buffered) {
-        upstream.write(c, upstream.voidPromise());
+        forward(c);
       }
       buffered.clear();
       bufferedBytes = 0;
@@ -531,8 +622,18 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       updateRead();
     }
 
+    private void forward(HttpContent c) {
+      if (!raw) {
+        upstream.write(c, upstream.voidPromise());
+      } else if (c.content().isReadable()) {
+        upstream.write(c.content(), upstream.voidPromise());
+      } else {
+        c.release();
+      }
+    }
+
     void requestContent(HttpContent c) {
-      if (req instanceof FullHttpRequest) {
+      if (fullRequest) {
         // The whole request came in one message (HTTP/2 with end of stream); start() retained its body.
         c.release();
         return;
@@ -564,7 +665,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       if (upstream != null) {
-        upstream.write(c, upstream.voidPromise());
+        forward(c);
       } else {
         buffered.add(c);
         bufferedBytes += c.content().readableBytes();
@@ -584,6 +685,10 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     public void upstreamRead(Object msg) {
       if (done) {
         ReferenceCountUtil.release(msg);
+        return;
+      }
+      if (raw) {
+        rawResponse.feed(ctx.alloc(), (ByteBuf) msg, this);
         return;
       }
       if (msg instanceof HttpResponse r) {
@@ -637,7 +742,50 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
 
     private boolean mayHaveBody(HttpResponse r) {
       int code = r.status().code();
-      return code >= 200 && code != 204 && code != 304 && !HttpMethod.HEAD.equals(req.method());
+      return code >= 200 && code != 204 && code != 304 && !headRequest;
+    }
+
+    @Override
+    public void responseHead(RawResponse r) {
+      responseStarted = true;
+      status = r.status;
+      upstreamLatencyMs = HttpPipelines.elapsedMillis(upstreamStart);
+      upstreamKeepAlive = r.keepAlive;
+      long total = HttpPipelines.elapsedMillis(start);
+      ctx.write(r.writeHead(ctx.alloc(), requestId, upstreamLatencyMs, Math.max(0, total - upstreamLatencyMs),
+          !keepAlive), ctx.voidPromise());
+    }
+
+    @Override
+    public void responseBody(ByteBuf body, boolean last) {
+      if (body.isReadable()) {
+        ctx.write(body, ctx.voidPromise());
+      } else {
+        body.release();
+      }
+      if (last) {
+        if (rawResponse.trailingGarbage) {
+          upstreamKeepAlive = false;
+        }
+        ctx.flush();
+        complete();
+      }
+    }
+
+    @Override
+    public void responseError(String reason) {
+      upstreamKeepAlive = false;
+      if (endpoint != null) {
+        dp.health().failure(endpoint);
+      }
+      if (!responseStarted) {
+        closeUpstream();
+        reply(HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain",
+            "upstream connect error or disconnect/reset before headers", null);
+      } else {
+        abort();
+        ctx.close();
+      }
     }
 
     @Override
@@ -657,6 +805,12 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void upstreamClosed() {
       if (done) {
+        return;
+      }
+      if (raw && responseStarted && rawResponse.untilClose()) {
+        // The body ran until the upstream closed: that is its end.
+        upstreamKeepAlive = false;
+        rawResponse.upstreamClosed(ctx.alloc(), this);
         return;
       }
       Channel dead = upstream;
@@ -765,6 +919,10 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       deadline = 0;
       buffered.forEach(HttpContent::release);
       buffered.clear();
+      if (upstreamHead instanceof ByteBuf b) {
+        b.release();
+        upstreamHead = null;
+      }
       long nanos = System.nanoTime() - start;
       GatewayMetrics.RouteMeters m = meters;
       if (m == null || !m.is(listener, routeName, clusterName)) {
@@ -773,7 +931,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       }
       m.record(code, nanos);
       if (dp.options().accessLog()) {
-        AccessLog.log(requestId, listener, req.method().name(), authority, path, code, routeName, clusterName,
+        AccessLog.log(requestId, listener, method, authority, path, code, routeName, clusterName,
             endpoint == null ? null : endpoint.getHostString() + ":" + endpoint.getPort(),
             TimeUnit.NANOSECONDS.toMillis(nanos), upstreamLatencyMs, consumer,
             peer.uriSans().isEmpty() ? null : peer.uriSans().get(0));
@@ -813,7 +971,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       buffered.forEach(HttpContent::release);
       buffered.clear();
       ctx.writeAndFlush(res);
-      if (req instanceof FullHttpRequest) {
+      if (fullRequest) {
         requestDone = true;
       }
       if (requestDone) {
