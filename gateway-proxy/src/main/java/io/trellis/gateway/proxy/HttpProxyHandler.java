@@ -813,6 +813,10 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         rawResponse.upstreamClosed(ctx.alloc(), this);
         return;
       }
+      if (raw) {
+        // Whatever part of a head the dead connection sent is void; a retry starts afresh.
+        rawResponse.reset(headRequest);
+      }
       Channel dead = upstream;
       upstream = null;
       dp.health().finished(endpoint);

@@ -56,6 +56,8 @@ final class RawHttp1Codec extends ChannelDuplexHandler {
   private boolean draining;
   private boolean gone;
   private final int[] lines = new int[MAX_HEADERS * 5];
+  /** The current head's bytes; a request's {@link RawRequest} reads them until the next head is parsed. */
+  private final byte[] scratch = new byte[MAX_HEAD];
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
@@ -121,7 +123,13 @@ final class RawHttp1Codec extends ChannelDuplexHandler {
           if (n == 0) {
             break;
           }
-          ByteBuf body = pending.readRetainedSlice(n);
+          ByteBuf body;
+          if (n == pending.readableBytes()) {
+            body = pending;
+            pending = null;
+          } else {
+            body = pending.readRetainedSlice(n);
+          }
           bodyLeft -= n;
           ctx.fireChannelRead(bodyLeft == 0 ? new DefaultLastHttpContent(body) : new DefaultHttpContent(body));
           continue;
@@ -182,37 +190,39 @@ final class RawHttp1Codec extends ChannelDuplexHandler {
     }
   }
 
-  /** The request in {@code [readerIndex, end)}, consumed; null (nothing consumed) when Netty's decoder must take it. */
+  /**
+   * The request in {@code [readerIndex, end)}, consumed; null (nothing consumed) when Netty's decoder must take
+   * it. The head is copied once into {@link #scratch} and parsed there.
+   */
   private RawRequest parse(int end) {
-    ByteBuf b = pending;
-    int base = b.readerIndex();
-    int lineEnd = b.indexOf(base, end, (byte) '\r');
-    if (b.getByte(lineEnd + 1) != '\n') {
+    int len = end - pending.readerIndex();
+    byte[] a = scratch;
+    pending.getBytes(pending.readerIndex(), a, 0, len);
+    int lineEnd = indexOf(a, 0, len, (byte) '\r');
+    if (a[lineEnd + 1] != '\n') {
       return null;
     }
     // Request line: METHOD SP origin-form SP HTTP/1.1
-    int sp1 = b.indexOf(base, lineEnd, (byte) ' ');
-    if (sp1 <= base || sp1 - base > 16) {
+    int sp1 = indexOf(a, 0, lineEnd, (byte) ' ');
+    if (sp1 <= 0 || sp1 > 16) {
       return null;
     }
-    for (int i = base; i < sp1; i++) {
-      byte c = b.getByte(i);
-      if (c < 'A' || c > 'Z') {
+    for (int i = 0; i < sp1; i++) {
+      if (a[i] < 'A' || a[i] > 'Z') {
         return null;
       }
     }
-    int sp2 = b.indexOf(sp1 + 1, lineEnd, (byte) ' ');
-    if (sp2 < 0 || b.getByte(sp1 + 1) != '/' || lineEnd - sp2 - 1 != HTTP11.length) {
+    int sp2 = indexOf(a, sp1 + 1, lineEnd, (byte) ' ');
+    if (sp2 < 0 || a[sp1 + 1] != '/' || lineEnd - sp2 - 1 != HTTP11.length) {
       return null;
     }
     for (int i = sp1 + 1; i < sp2; i++) {
-      byte c = b.getByte(i);
-      if (c <= 0x20 || c >= 0x7f) {
+      if (a[i] <= 0x20 || a[i] >= 0x7f) {
         return null;
       }
     }
     for (int i = 0; i < HTTP11.length; i++) {
-      if (b.getByte(sp2 + 1 + i) != HTTP11[i]) {
+      if (a[sp2 + 1 + i] != HTTP11[i]) {
         return null;
       }
     }
@@ -222,44 +232,40 @@ final class RawHttp1Codec extends ChannelDuplexHandler {
     String host = null;
     int hosts = 0;
     int pos = lineEnd + 2;
-    while (pos < end - 2) {
-      int eol = b.indexOf(pos, end, (byte) '\r');
-      if (b.getByte(eol + 1) != '\n') {
+    while (pos < len - 2) {
+      int eol = indexOf(a, pos, len, (byte) '\r');
+      if (a[eol + 1] != '\n') {
         return null;
       }
-      int colon = -1;
-      for (int i = pos; i < eol; i++) {
-        byte c = b.getByte(i);
-        if (c == ':') {
-          colon = i;
-          break;
-        }
-        if (c < 0 || !TCHAR[c]) {
+      int colon = pos;
+      while (colon < eol && a[colon] != ':') {
+        if (a[colon] < 0 || !TCHAR[a[colon]]) {
           return null;
         }
+        colon++;
       }
-      if (colon <= pos || count == MAX_HEADERS) {
+      if (colon == pos || colon == eol || count == MAX_HEADERS) {
         return null;
       }
       int vs = colon + 1;
-      while (vs < eol && isOws(b.getByte(vs))) {
+      while (vs < eol && isOws(a[vs])) {
         vs++;
       }
       int ve = eol;
-      while (ve > vs && isOws(b.getByte(ve - 1))) {
+      while (ve > vs && isOws(a[ve - 1])) {
         ve--;
       }
       for (int i = vs; i < ve; i++) {
-        byte c = b.getByte(i);
+        byte c = a[i];
         if ((c < 0x20 && c != '\t') || c >= 0x7f) {
           return null;
         }
       }
-      int kind = RawRequest.kind(b, pos, colon);
+      int kind = RawRequest.kind(a, pos, colon);
       switch (kind) {
         case RawRequest.HOST -> {
           hosts++;
-          host = b.toString(vs, ve - vs, StandardCharsets.ISO_8859_1);
+          host = new String(a, vs, ve - vs, StandardCharsets.ISO_8859_1);
         }
         case RawRequest.CONTENT_LENGTH -> {
           if (contentLength >= 0 || ve == vs || ve - vs > 18) {
@@ -267,11 +273,10 @@ final class RawHttp1Codec extends ChannelDuplexHandler {
           }
           long n = 0;
           for (int i = vs; i < ve; i++) {
-            byte c = b.getByte(i);
-            if (c < '0' || c > '9') {
+            if (a[i] < '0' || a[i] > '9') {
               return null;
             }
-            n = n * 10 + (c - '0');
+            n = n * 10 + (a[i] - '0');
           }
           contentLength = n;
         }
@@ -279,7 +284,7 @@ final class RawHttp1Codec extends ChannelDuplexHandler {
           return null;
         }
         case RawRequest.CONNECTION -> {
-          int t = connectionTokens(b, vs, ve);
+          int t = connectionTokens(a, vs, ve);
           if (t < 0) {
             return null;
           }
@@ -299,16 +304,19 @@ final class RawHttp1Codec extends ChannelDuplexHandler {
     if (hosts > 1) {
       return null;
     }
-    String method = method(b, base, sp1);
-    String uri = b.toString(sp1 + 1, sp2 - sp1 - 1, StandardCharsets.ISO_8859_1);
-    // Offsets are kept relative to the retained slice of the head.
-    for (int i = 0; i < count; i++) {
-      for (int j = 0; j < 4; j++) {
-        lines[i * 5 + j] -= base;
+    String method = method(a, sp1);
+    String uri = new String(a, sp1 + 1, sp2 - sp1 - 1, StandardCharsets.ISO_8859_1);
+    pending.skipBytes(len);
+    return new RawRequest(this, a, len, method, uri, !close, contentLength, host, lines, count);
+  }
+
+  static int indexOf(byte[] a, int from, int to, byte value) {
+    for (int i = from; i < to; i++) {
+      if (a[i] == value) {
+        return i;
       }
     }
-    ByteBuf head = b.readRetainedSlice(end - base);
-    return new RawRequest(this, head, method, uri, !close, contentLength, host, lines, count);
+    return -1;
   }
 
   private static boolean isOws(byte c) {
@@ -316,18 +324,18 @@ final class RawHttp1Codec extends ChannelDuplexHandler {
   }
 
   /** 1 if the Connection value says close, 0 for keep-alive or nothing, -1 if it names other headers. */
-  private static int connectionTokens(ByteBuf b, int vs, int ve) {
+  private static int connectionTokens(byte[] b, int vs, int ve) {
     int result = 0;
     int i = vs;
     while (i <= ve) {
-      int comma = b.indexOf(i, ve, (byte) ',');
+      int comma = indexOf(b, i, ve, (byte) ',');
       int te = comma < 0 ? ve : comma;
       int a = i;
       int z = te;
-      while (a < z && isOws(b.getByte(a))) {
+      while (a < z && isOws(b[a])) {
         a++;
       }
-      while (z > a && isOws(b.getByte(z - 1))) {
+      while (z > a && isOws(b[z - 1])) {
         z--;
       }
       if (z - a == 5 && RawRequest.equalsIgnoreCase(b, a, "close")) {
@@ -340,18 +348,17 @@ final class RawHttp1Codec extends ChannelDuplexHandler {
     return result;
   }
 
-  private static String method(ByteBuf b, int from, int to) {
-    int len = to - from;
-    if (len == 3 && b.getByte(from) == 'G' && b.getByte(from + 1) == 'E' && b.getByte(from + 2) == 'T') {
+  private static String method(byte[] a, int len) {
+    if (len == 3 && a[0] == 'G' && a[1] == 'E' && a[2] == 'T') {
       return "GET";
     }
-    if (len == 4 && RawRequest.equalsIgnoreCase(b, from, "post") && b.getByte(from) == 'P') {
+    if (len == 4 && a[0] == 'P' && a[1] == 'O' && a[2] == 'S' && a[3] == 'T') {
       return "POST";
     }
-    if (len == 4 && RawRequest.equalsIgnoreCase(b, from, "head") && b.getByte(from) == 'H') {
+    if (len == 4 && a[0] == 'H' && a[1] == 'E' && a[2] == 'A' && a[3] == 'D') {
       return "HEAD";
     }
-    return b.toString(from, len, StandardCharsets.US_ASCII);
+    return new String(a, 0, len, StandardCharsets.ISO_8859_1);
   }
 
   /** From here on, Netty's codec decodes this connection (the request at hand and all later ones). */

@@ -9,8 +9,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * An HTTP/1.1 request head parsed in place by {@link RawHttp1Codec}: the request line and the offsets of each
- * header line in a retained slice of the received bytes. Only heads that need no interpretation beyond what
+ * An HTTP/1.1 request head parsed by {@link RawHttp1Codec}: the request line and the offsets of each header
+ * line in the codec's copy of the head's bytes. Only heads that need no interpretation beyond what
  * this class does get here (the codec hands everything else to Netty's decoder); the proxy builds the
  * upstream head from the received header lines plus its own, without a decoded header map.
  */
@@ -50,8 +50,9 @@ final class RawRequest implements RequestView {
   }
 
   final RawHttp1Codec codec;
-  /** The head's bytes (request line to the empty line), retained until {@link #release}. */
-  private ByteBuf head;
+  /** The head's bytes from the request line on (the codec's buffer, valid until {@link #release}). */
+  private byte[] head;
+  private final int length;
   private final String method;
   private final String uri;
   final boolean keepAlive;
@@ -61,10 +62,11 @@ final class RawRequest implements RequestView {
   private final int[] lines;
   private final int count;
 
-  RawRequest(RawHttp1Codec codec, ByteBuf head, String method, String uri, boolean keepAlive, long contentLength,
+  RawRequest(RawHttp1Codec codec, byte[] head, int length, String method, String uri, boolean keepAlive, long contentLength,
       String host, int[] lines, int count) {
     this.codec = codec;
     this.head = head;
+    this.length = length;
     this.method = method;
     this.uri = uri;
     this.keepAlive = keepAlive;
@@ -74,26 +76,14 @@ final class RawRequest implements RequestView {
     this.count = count;
   }
 
-  static int kind(ByteBuf buf, int start, int end) {
+  static int kind(byte[] buf, int start, int end) {
     return kind(buf, start, end, NAMES);
   }
 
-  /** The index in {@code names} (lower case; index 0 unused) of the header name in [start, end), or 0. */
-  static int kind(ByteBuf buf, int start, int end, AsciiString[] names) {
-    int len = end - start;
-    for (int k = 1; k < names.length; k++) {
-      AsciiString n = names[k];
-      if (n.length() == len && equalsIgnoreCase(buf, start, n)) {
-        return k;
-      }
-    }
-    return OTHER;
-  }
-
   /** Whether the bytes at {@code start} spell {@code lowerName} (lower case) in any case. */
-  static boolean equalsIgnoreCase(ByteBuf buf, int start, CharSequence lowerName) {
+  static boolean equalsIgnoreCase(byte[] buf, int start, CharSequence lowerName) {
     for (int i = 0; i < lowerName.length(); i++) {
-      int b = buf.getByte(start + i);
+      int b = buf[start + i];
       if (b >= 'A' && b <= 'Z') {
         b += 'a' - 'A';
       }
@@ -102,6 +92,17 @@ final class RawRequest implements RequestView {
       }
     }
     return true;
+  }
+
+  /** The index in {@code names} (lower case; index 0 unused) of the header name in [start, end), or 0. */
+  static int kind(byte[] buf, int start, int end, AsciiString[] names) {
+    int len = end - start;
+    for (int k = 1; k < names.length; k++) {
+      if (names[k].length() == len && equalsIgnoreCase(buf, start, names[k])) {
+        return k;
+      }
+    }
+    return OTHER;
   }
 
   @Override
@@ -136,7 +137,7 @@ final class RawRequest implements RequestView {
 
   private String value(int line) {
     int o = line * 5;
-    return head.toString(lines[o + 2], lines[o + 3] - lines[o + 2], StandardCharsets.ISO_8859_1);
+    return new String(head, lines[o + 2], lines[o + 3] - lines[o + 2], StandardCharsets.ISO_8859_1);
   }
 
   /** The first value of a header the codec classified, or null. */
@@ -156,7 +157,7 @@ final class RawRequest implements RequestView {
    */
   ByteBuf upstreamHead(ByteBufAllocator alloc, String target, String clientIp, boolean tls, String requestId,
       boolean dropConsumer, String consumer, List<String> hiddenHeaders) {
-    ByteBuf out = alloc.buffer(head.readableBytes() + 160);
+    ByteBuf out = alloc.buffer(length + 160);
     ByteBufUtil.writeAscii(out, method);
     out.writeByte(' ');
     out.writeCharSequence(target, StandardCharsets.UTF_8);
@@ -207,9 +208,6 @@ final class RawRequest implements RequestView {
 
   /** Frees the head's bytes; header lookups are valid only before. */
   void release() {
-    if (head != null) {
-      head.release();
-      head = null;
-    }
+    head = null;
   }
 }

@@ -20,7 +20,7 @@ import java.util.List;
 final class RawResponse {
   /** What the parser reports to its exchange. */
   interface Listener {
-    /** The head is complete; {@link #writeHead} is valid only during this call. */
+    /** The head is complete; {@link #writeHead} writes it. */
     void responseHead(RawResponse r);
 
     void responseBody(ByteBuf body, boolean last);
@@ -56,9 +56,8 @@ final class RawResponse {
   boolean keepAlive;
   /** Bytes came after the end of the response: the connection must not be reused. */
   boolean trailingGarbage;
-  // The head being reported: its buffer, status line and header lines (start, name end, value start, end, kind).
-  private ByteBuf head;
-  private int versionEnd;
+  // The last head: a copy of its bytes, status line end and header lines (start, name end, value start, end, kind).
+  private byte[] head = new byte[512];
   private int statusLineEnd;
   private final int[] lines = new int[MAX_HEADERS * 5];
   private int count;
@@ -123,12 +122,7 @@ final class RawResponse {
           buf.readerIndex(end);
           continue;
         }
-        head = buf;
-        try {
-          l.responseHead(this);
-        } finally {
-          head = null;
-        }
+        l.responseHead(this);
         buf.readerIndex(end);
         if (state == State.DONE) {
           trailingGarbage |= buf.isReadable();
@@ -156,48 +150,58 @@ final class RawResponse {
   }
 
   private void body(ByteBufAllocator alloc, ByteBuf buf, Listener l) {
-    try {
-      switch (state) {
-        case LENGTH -> {
-          int n = (int) Math.min(left, buf.readableBytes());
-          if (n == 0 && left > 0) {
-            return;
-          }
-          left -= n;
-          if (left == 0) {
-            state = State.DONE;
-          }
-          ByteBuf slice = buf.readRetainedSlice(n);
-          trailingGarbage |= state == State.DONE && buf.isReadable();
-          l.responseBody(slice, state == State.DONE);
+    switch (state) {
+      case LENGTH -> {
+        int n = (int) Math.min(left, buf.readableBytes());
+        if (n == 0) {
+          buf.release();
+          return;
         }
-        case EOF -> {
-          int n = buf.readableBytes();
-          if (n == 0) {
-            return;
-          }
-          ByteBuf chunk = alloc.buffer(12);
-          ByteBufUtil.writeAscii(chunk, Integer.toHexString(n));
-          chunk.writeByte('\r').writeByte('\n');
-          ByteBuf end = alloc.buffer(2).writeByte('\r').writeByte('\n');
-          l.responseBody(Unpooled.wrappedUnmodifiableBuffer(chunk, buf.readRetainedSlice(n), end), false);
+        left -= n;
+        if (left == 0) {
+          state = State.DONE;
+          trailingGarbage |= buf.readableBytes() > n;
         }
-        default -> {
-          int start = buf.readerIndex();
-          int stop = chunked(buf);
-          if (state == State.FAILED) {
-            l.responseError("malformed chunked body");
-            return;
-          }
-          trailingGarbage |= state == State.DONE && stop < buf.writerIndex();
-          if (stop > start || state == State.DONE) {
-            l.responseBody(buf.retainedSlice(start, stop - start), state == State.DONE);
-          }
-        }
+        forward(buf, buf.readerIndex(), n, l);
       }
-    } finally {
-      buf.release();
+      case EOF -> {
+        int n = buf.readableBytes();
+        if (n == 0) {
+          buf.release();
+          return;
+        }
+        ByteBuf chunk = alloc.buffer(12);
+        ByteBufUtil.writeAscii(chunk, Integer.toHexString(n));
+        chunk.writeByte('\r').writeByte('\n');
+        ByteBuf end = alloc.buffer(2).writeByte('\r').writeByte('\n');
+        ByteBuf data = buf.readRetainedSlice(n);
+        buf.release();
+        l.responseBody(Unpooled.wrappedUnmodifiableBuffer(chunk, data, end), false);
+      }
+      default -> {
+        int start = buf.readerIndex();
+        int stop = chunked(buf);
+        if (state == State.FAILED) {
+          buf.release();
+          l.responseError("malformed chunked body");
+          return;
+        }
+        trailingGarbage |= state == State.DONE && stop < buf.writerIndex();
+        forward(buf, start, stop - start, l);
+      }
     }
+  }
+
+  /** Hands on {@code [from, from + n)} of {@code buf}: the buffer itself when that is all of it (no slice). */
+  private void forward(ByteBuf buf, int from, int n, Listener l) {
+    boolean last = state == State.DONE;
+    if (from == buf.readerIndex() && n == buf.readableBytes()) {
+      l.responseBody(buf, last);
+      return;
+    }
+    ByteBuf part = buf.retainedSlice(from, n);
+    buf.release();
+    l.responseBody(part, last);
   }
 
   /** Walks chunked framing from the reader index; returns where this buffer's part of the body ends. */
@@ -282,42 +286,44 @@ final class RawResponse {
     }
   }
 
-  /** Parses the head in [readerIndex, end): null, or why it is refused. */
-  private String parseHead(ByteBuf b, int end) {
-    int base = b.readerIndex();
-    int lf = b.indexOf(base, end, (byte) '\n');
-    int le = lf > base && b.getByte(lf - 1) == '\r' ? lf - 1 : lf;
-    if (le - base < 12) {
+  /** Parses the head in [readerIndex, end) (copied once into {@link #head}): null, or why it is refused. */
+  private String parseHead(ByteBuf buf, int end) {
+    int len = end - buf.readerIndex();
+    if (head.length < len) {
+      head = new byte[Math.max(len, head.length * 2)];
+    }
+    byte[] a = head;
+    buf.getBytes(buf.readerIndex(), a, 0, len);
+    int lf = RawHttp1Codec.indexOf(a, 0, len, (byte) '\n');
+    int le = lf > 0 && a[lf - 1] == '\r' ? lf - 1 : lf;
+    if (le < 12) {
       return "malformed status line";
     }
     for (int i = 0; i < HTTP1.length; i++) {
-      if (b.getByte(base + i) != HTTP1[i]) {
+      if (a[i] != HTTP1[i]) {
         return "malformed status line";
       }
     }
-    byte minor = b.getByte(base + 7);
-    if ((minor != '0' && minor != '1') || b.getByte(base + 8) != ' ') {
+    byte minor = a[7];
+    if ((minor != '0' && minor != '1') || a[8] != ' ') {
       return "unsupported HTTP version";
     }
     int code = 0;
-    for (int i = base + 9; i < base + 12; i++) {
-      byte c = b.getByte(i);
-      if (c < '0' || c > '9') {
+    for (int i = 9; i < 12; i++) {
+      if (a[i] < '0' || a[i] > '9') {
         return "malformed status code";
       }
-      code = code * 10 + c - '0';
+      code = code * 10 + a[i] - '0';
     }
-    if (le > base + 12 && b.getByte(base + 12) != ' ') {
+    if (le > 12 && a[12] != ' ') {
       return "malformed status line";
     }
-    for (int i = base + 12; i < le; i++) {
-      byte c = b.getByte(i);
-      if (c == '\r' || c == 0) {
+    for (int i = 12; i < le; i++) {
+      if (a[i] == '\r' || a[i] == 0) {
         return "malformed status line";
       }
     }
     status = code;
-    versionEnd = base + 8;
     statusLineEnd = le;
     keepAlive = minor == '1';
     count = 0;
@@ -325,52 +331,49 @@ final class RawResponse {
     via = null;
     long contentLength = -1;
     boolean chunked = false;
-    boolean te = false;
     int pos = lf + 1;
-    while (pos < end) {
-      int nl = b.indexOf(pos, end, (byte) '\n');
-      int e = nl > pos && b.getByte(nl - 1) == '\r' ? nl - 1 : nl;
+    while (pos < len) {
+      int nl = RawHttp1Codec.indexOf(a, pos, len, (byte) '\n');
+      int e = nl > pos && a[nl - 1] == '\r' ? nl - 1 : nl;
       if (e == pos) {
         break;
       }
-      int colon = b.indexOf(pos, e, (byte) ':');
-      if (colon <= pos || count == MAX_HEADERS || isOws(b.getByte(pos)) || isOws(b.getByte(colon - 1))) {
+      int colon = RawHttp1Codec.indexOf(a, pos, e, (byte) ':');
+      if (colon <= pos || count == MAX_HEADERS || isOws(a[pos]) || isOws(a[colon - 1])) {
         return "malformed header line";
       }
-      int vs = colon + 1;
-      while (vs < e && isOws(b.getByte(vs))) {
-        vs++;
-      }
-      int ve = e;
-      while (ve > vs && isOws(b.getByte(ve - 1))) {
-        ve--;
-      }
       for (int i = pos; i < e; i++) {
-        byte c = b.getByte(i);
-        if (c == '\r' || c == 0) {
+        if (a[i] == '\r' || a[i] == 0) {
           return "malformed header line";
         }
       }
-      int kind = RawRequest.kind(b, pos, colon, NAMES);
+      int vs = colon + 1;
+      while (vs < e && isOws(a[vs])) {
+        vs++;
+      }
+      int ve = e;
+      while (ve > vs && isOws(a[ve - 1])) {
+        ve--;
+      }
+      int kind = RawRequest.kind(a, pos, colon, NAMES);
       switch (kind) {
         case CONTENT_LENGTH -> {
-          long v = digits(b, vs, ve);
+          long v = digits(a, vs, ve);
           if (v < 0 || (contentLength >= 0 && contentLength != v)) {
             return "bad content-length";
           }
           contentLength = v;
         }
         case TRANSFER_ENCODING -> {
-          if (te || ve - vs != 7 || !RawRequest.equalsIgnoreCase(b, vs, "chunked")) {
+          if (chunked || ve - vs != 7 || !RawRequest.equalsIgnoreCase(a, vs, "chunked")) {
             return "unsupported transfer-encoding";
           }
-          te = true;
           chunked = true;
         }
-        case CONNECTION -> connection(b, vs, ve);
+        case CONNECTION -> connection(a, vs, ve);
         default -> {
           if (kind == VIA && via == null) {
-            via = b.toString(vs, ve - vs, StandardCharsets.ISO_8859_1);
+            via = new String(a, vs, ve - vs, StandardCharsets.ISO_8859_1);
           }
         }
       }
@@ -404,24 +407,31 @@ final class RawResponse {
     return null;
   }
 
-  private static long digits(ByteBuf b, int vs, int ve) {
+  private static long digits(byte[] a, int vs, int ve) {
     if (ve == vs || ve - vs > 18) {
       return -1;
     }
     long n = 0;
     for (int i = vs; i < ve; i++) {
-      byte c = b.getByte(i);
-      if (c < '0' || c > '9') {
+      if (a[i] < '0' || a[i] > '9') {
         return -1;
       }
-      n = n * 10 + c - '0';
+      n = n * 10 + a[i] - '0';
     }
     return n;
   }
 
-  private void connection(ByteBuf b, int vs, int ve) {
-    String v = b.toString(vs, ve - vs, StandardCharsets.ISO_8859_1);
-    for (String t : v.split(",")) {
+  private void connection(byte[] a, int vs, int ve) {
+    int n = ve - vs;
+    if (n == 10 && RawRequest.equalsIgnoreCase(a, vs, "keep-alive")) {
+      keepAlive = true;
+      return;
+    }
+    if (n == 5 && RawRequest.equalsIgnoreCase(a, vs, "close")) {
+      keepAlive = false;
+      return;
+    }
+    for (String t : new String(a, vs, n, StandardCharsets.ISO_8859_1).split(",")) {
       String token = t.trim();
       if (token.equalsIgnoreCase("close")) {
         keepAlive = false;
@@ -446,10 +456,10 @@ final class RawResponse {
    * added when the body runs until close, {@code Connection: close} when the client's connection ends.
    */
   ByteBuf writeHead(ByteBufAllocator alloc, String requestId, long upstreamMs, long proxyMs, boolean close) {
-    ByteBuf b = head;
-    ByteBuf out = alloc.buffer(statusLineEnd - b.readerIndex() + 64 * count + 160);
+    byte[] b = head;
+    ByteBuf out = alloc.buffer(statusLineEnd + 64 * count + 160);
     ByteBufUtil.writeAscii(out, "HTTP/1.1");
-    out.writeBytes(b, versionEnd, statusLineEnd - versionEnd);
+    out.writeBytes(b, 8, statusLineEnd - 8);
     out.writeByte('\r').writeByte('\n');
     for (int i = 0; i < count; i++) {
       int o = i * 5;
@@ -476,11 +486,11 @@ final class RawResponse {
     return out;
   }
 
-  private boolean named(ByteBuf b, int start, int end) {
+  private boolean named(byte[] b, int start, int end) {
     if (connectionNamed == null) {
       return false;
     }
-    String name = b.toString(start, end - start, StandardCharsets.ISO_8859_1);
+    String name = new String(b, start, end - start, StandardCharsets.ISO_8859_1);
     for (String n : connectionNamed) {
       if (n.equalsIgnoreCase(name)) {
         return true;
