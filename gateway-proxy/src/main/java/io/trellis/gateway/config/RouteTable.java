@@ -86,7 +86,7 @@ public final class RouteTable {
   public record Match(VirtualHostSpec vhost, RouteSpec route) {}
 
   VirtualHostSpec vhost(String rawHost) {
-    if (rawHost == null) {
+    if (rawHost == null || (exact.isEmpty() && suffixes.isEmpty() && prefixes.isEmpty())) {
       return any;
     }
     String host = rawHost.toLowerCase(Locale.ROOT);

@@ -247,6 +247,14 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /**
+   * Whether upstream writes may wait for this read's channelReadComplete (which flushes them): only on the fast
+   * path while its codec is inside a read of the downstream (not when it hands on a held pipelined request).
+   */
+  private boolean flushAtReadComplete() {
+    return rawCodec != null && rawCodec.reading();
+  }
+
   /** Arms the connection's timer so it fires no later than {@code deadline} (System.nanoTime). */
   private void armTimer(long deadline) {
     if (timer != null) {
@@ -618,7 +626,9 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       }
       buffered.clear();
       bufferedBytes = 0;
-      upstream.flush();
+      if (!flushAtReadComplete()) {
+        upstream.flush();
+      }
       updateRead();
     }
 
@@ -672,7 +682,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       }
       if (last) {
         requestDone = true;
-        if (upstream != null) {
+        if (upstream != null && !flushAtReadComplete()) {
           upstream.flush();
         }
       }

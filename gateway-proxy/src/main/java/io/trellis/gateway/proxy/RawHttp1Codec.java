@@ -54,6 +54,8 @@ final class RawHttp1Codec extends ChannelDuplexHandler {
   /** A request was handed on and its response is not complete. */
   private boolean waiting;
   private boolean draining;
+  /** Between a read's first channelRead and its channelReadComplete. */
+  private boolean reading;
   private boolean gone;
   private final int[] lines = new int[MAX_HEADERS * 5];
   /** The current head's bytes; a request's {@link RawRequest} reads them until the next head is parsed. */
@@ -87,11 +89,22 @@ final class RawHttp1Codec extends ChannelDuplexHandler {
       in.release();
       return;
     }
+    reading = true;
     pending = pending == null ? in : ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(), pending, in);
     drain();
     if (waiting && bodyLeft == 0 && full() && ctx.channel().config().isAutoRead()) {
       ctx.channel().config().setAutoRead(false);
     }
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    reading = false;
+    ctx.fireChannelReadComplete();
+  }
+
+  boolean reading() {
+    return reading;
   }
 
   /** Too many pipelined bytes wait for the current response. */
