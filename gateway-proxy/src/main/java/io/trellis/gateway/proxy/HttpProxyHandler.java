@@ -345,6 +345,9 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     String method;
     boolean headRequest;
     boolean fullRequest;
+    /** The raw response head, held until the body's first bytes so that a small body shares its buffer. */
+    ByteBuf pendingHead;
+    private AsciiString requestIdAscii;
     /** Key-auth ran for this request (its consumer header is the proxy's, never the client's). */
     KeyAuthSpec keyAuth;
     boolean keepAlive;
@@ -423,7 +426,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       }
       boolean hide = consumer != null && keyAuth.hideCredentials();
       String target = route.rewrite(hide ? keyAuth.stripQuery(uri) : uri);
-      upstreamHead = r.upstreamHead(ctx.alloc(), target, clientIp(), tls, requestId, keyAuth != null, consumer,
+      upstreamHead = r.upstreamHead(ctx.alloc(), target, clientIp(), tls, requestIdAscii(), keyAuth != null, consumer,
           hide ? keyAuth.keyNames() : null);
       dispatch(null);
     }
@@ -487,6 +490,14 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         return false;
       }
       return true;
+    }
+
+    /** The request id as ASCII bytes (written into raw heads as an array copy). */
+    private AsciiString requestIdAscii() {
+      if (requestIdAscii == null) {
+        requestIdAscii = new AsciiString(requestId.getBytes(StandardCharsets.ISO_8859_1), false);
+      }
+      return requestIdAscii;
     }
 
     private boolean tooLarge(long contentLength) {
@@ -762,12 +773,24 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       upstreamLatencyMs = HttpPipelines.elapsedMillis(upstreamStart);
       upstreamKeepAlive = r.keepAlive;
       long total = HttpPipelines.elapsedMillis(start);
-      ctx.write(r.writeHead(ctx.alloc(), requestId, upstreamLatencyMs, Math.max(0, total - upstreamLatencyMs),
-          !keepAlive), ctx.voidPromise());
+      pendingHead = r.writeHead(ctx.alloc(), requestIdAscii(), upstreamLatencyMs, Math.max(0, total - upstreamLatencyMs),
+          !keepAlive);
     }
 
     @Override
     public void responseBody(ByteBuf body, boolean last) {
+      ByteBuf head = pendingHead;
+      if (head != null) {
+        // A small body goes out in the head's buffer: one write, one buffer for the socket.
+        pendingHead = null;
+        if (body.readableBytes() <= 1024) {
+          head.writeBytes(body);
+          body.release();
+          body = head;
+        } else {
+          ctx.write(head, ctx.voidPromise());
+        }
+      }
       if (body.isReadable()) {
         ctx.write(body, ctx.voidPromise());
       } else {
@@ -801,6 +824,10 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void upstreamReadComplete() {
       if (!done && responseStarted) {
+        if (pendingHead != null) {
+          ctx.write(pendingHead, ctx.voidPromise());
+          pendingHead = null;
+        }
         ctx.flush();
       }
     }
@@ -936,6 +963,10 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       if (upstreamHead instanceof ByteBuf b) {
         b.release();
         upstreamHead = null;
+      }
+      if (pendingHead != null) {
+        pendingHead.release();
+        pendingHead = null;
       }
       long nanos = System.nanoTime() - start;
       GatewayMetrics.RouteMeters m = meters;

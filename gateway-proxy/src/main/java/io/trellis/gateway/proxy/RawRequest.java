@@ -155,7 +155,7 @@ final class RawRequest implements RequestView {
    * x-forwarded-for appended to, x-forwarded-proto, the request id and via set, the consumer header replaced
    * (when key-auth runs) and the key's headers removed (hide_credentials).
    */
-  ByteBuf upstreamHead(ByteBufAllocator alloc, String target, String clientIp, boolean tls, String requestId,
+  ByteBuf upstreamHead(ByteBufAllocator alloc, String target, String clientIp, boolean tls, CharSequence requestId,
       boolean dropConsumer, String consumer, List<String> hiddenHeaders) {
     ByteBuf out = alloc.buffer(length + 160);
     ByteBufUtil.writeAscii(out, method);
@@ -180,10 +180,10 @@ final class RawRequest implements RequestView {
       String xff = first(X_FORWARDED_FOR);
       header(out, NAMES[X_FORWARDED_FOR], xff == null ? clientIp : xff + ", " + clientIp);
     }
-    header(out, NAMES[X_FORWARDED_PROTO], tls ? "https" : "http");
+    header(out, NAMES[X_FORWARDED_PROTO], tls ? HTTPS : HTTP);
     header(out, HttpProxyHandler.REQUEST_ID, requestId);
     String via = first(VIA);
-    header(out, NAMES[VIA], via == null ? HttpProxyHandler.VIA : via + ", " + HttpProxyHandler.VIA);
+    header(out, NAMES[VIA], via == null ? VIA_VALUE : via + ", " + HttpProxyHandler.VIA);
     out.writeByte('\r').writeByte('\n');
     return out;
   }
@@ -197,12 +197,17 @@ final class RawRequest implements RequestView {
     return false;
   }
 
+  /** Writes one header line; AsciiString names and values are copied as arrays, Strings char by char (ISO-8859-1). */
   static void header(ByteBuf out, CharSequence name, CharSequence value) {
     ByteBufUtil.writeAscii(out, name);
     out.writeByte(':').writeByte(' ');
-    out.writeCharSequence(value, StandardCharsets.ISO_8859_1);
+    ByteBufUtil.writeAscii(out, value);
     out.writeByte('\r').writeByte('\n');
   }
+
+  static final AsciiString VIA_VALUE = AsciiString.cached(HttpProxyHandler.VIA);
+  private static final AsciiString HTTPS = AsciiString.cached("https");
+  private static final AsciiString HTTP = AsciiString.cached("http");
 
   private static final byte[] HTTP11_CRLF = " HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII);
 

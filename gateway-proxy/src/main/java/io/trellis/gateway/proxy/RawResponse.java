@@ -41,6 +41,10 @@ final class RawResponse {
       HttpProxyHandler.REQUEST_ID, HttpProxyHandler.UPSTREAM_LATENCY, HttpProxyHandler.PROXY_LATENCY,
       AsciiString.cached("via")};
   private static final int VIA = NAMES.length - 1;
+  private static final AsciiString VIA_NAME = NAMES[VIA];
+  private static final AsciiString TRANSFER_ENCODING_CHUNKED = NAMES[TRANSFER_ENCODING];
+  private static final AsciiString CHUNKED = AsciiString.cached("chunked");
+  private static final AsciiString CLOSE = AsciiString.cached("close");
   private static final byte[] HTTP1 = "HTTP/1.".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
@@ -455,9 +459,10 @@ final class RawResponse {
    * the Connection header names) removed, the proxy's own headers set, via appended to, chunked framing
    * added when the body runs until close, {@code Connection: close} when the client's connection ends.
    */
-  ByteBuf writeHead(ByteBufAllocator alloc, String requestId, long upstreamMs, long proxyMs, boolean close) {
+  ByteBuf writeHead(ByteBufAllocator alloc, CharSequence requestId, long upstreamMs, long proxyMs, boolean close) {
     byte[] b = head;
-    ByteBuf out = alloc.buffer(statusLineEnd + 64 * count + 160);
+    // Room for a small body too: the exchange appends it rather than writing a second buffer.
+    ByteBuf out = alloc.buffer(statusLineEnd + 64 * count + 160 + (state == State.LENGTH && left <= 1024 ? (int) left : 0));
     ByteBufUtil.writeAscii(out, "HTTP/1.1");
     out.writeBytes(b, 8, statusLineEnd - 8);
     out.writeByte('\r').writeByte('\n');
@@ -473,14 +478,14 @@ final class RawResponse {
       out.writeByte('\r').writeByte('\n');
     }
     if (state == State.EOF) {
-      RawRequest.header(out, "transfer-encoding", "chunked");
+      RawRequest.header(out, TRANSFER_ENCODING_CHUNKED, CHUNKED);
     }
     RawRequest.header(out, HttpProxyHandler.REQUEST_ID, requestId);
     RawRequest.header(out, HttpProxyHandler.UPSTREAM_LATENCY, Long.toString(upstreamMs));
     RawRequest.header(out, HttpProxyHandler.PROXY_LATENCY, Long.toString(proxyMs));
-    RawRequest.header(out, "via", via == null ? HttpProxyHandler.VIA : via + ", " + HttpProxyHandler.VIA);
+    RawRequest.header(out, VIA_NAME, via == null ? RawRequest.VIA_VALUE : via + ", " + HttpProxyHandler.VIA);
     if (close) {
-      RawRequest.header(out, "connection", "close");
+      RawRequest.header(out, NAMES[CONNECTION], CLOSE);
     }
     out.writeByte('\r').writeByte('\n');
     return out;
