@@ -52,6 +52,11 @@ public record KeyAuthSpec(List<String> keyNames, boolean inHeader, boolean inQue
   }
 
   public Result authenticate(RequestView req) {
+    return check(presentedKey(req));
+  }
+
+  /** The key the request presents (first configured header, then query parameter), or null. */
+  public String presentedKey(RequestView req) {
     String key = null;
     if (inHeader) {
       for (String n : keyNames) {
@@ -71,6 +76,11 @@ public record KeyAuthSpec(List<String> keyNames, boolean inHeader, boolean inQue
         }
       }
     }
+    return key;
+  }
+
+  /** The outcome for a presented key (null or empty: none found). */
+  public Result check(String key) {
     if (key == null || key.isEmpty()) {
       return new Result(false, null);
     }

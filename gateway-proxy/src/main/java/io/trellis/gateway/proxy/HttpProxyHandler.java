@@ -92,6 +92,14 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
   private RawHttp1Codec rawCodec;
   /** The fast path's response parser, reused by the connection's exchanges. */
   private RawResponse rawResponse;
+  /**
+   * The last key this connection presented, the key-auth configuration that judged it and its outcome: a
+   * keep-alive client sends the same key on every request, so it is hashed and looked up once per connection and
+   * configuration (a config swap brings a new KeyAuthSpec, so revoked keys are judged afresh).
+   */
+  private KeyAuthSpec authSpec;
+  private String authKey;
+  private KeyAuthSpec.Result authResult;
 
   HttpProxyHandler(DataPlane dp, String listener, String sni, boolean tls, RbacSpec.Peer peer, boolean h2) {
     this.dp = dp;
@@ -470,7 +478,16 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       if (ka != null) {
         keyAuth = ka;
         if (!route.keyAuthDisabled()) {
-          KeyAuthSpec.Result r = ka.authenticate(view);
+          String key = ka.presentedKey(view);
+          KeyAuthSpec.Result r;
+          if (ka == authSpec && key != null && key.equals(authKey)) {
+            r = authResult;
+          } else {
+            r = ka.check(key);
+            authSpec = ka;
+            authKey = key;
+            authResult = r;
+          }
           if (!r.keyFound()) {
             reply(HttpResponseStatus.UNAUTHORIZED, "application/json", "{\"message\":\"No API key found in request\"}",
                 "Key realm=\"trellis\"");
