@@ -8,7 +8,7 @@
 # Needs: apt-get install -y nginx haproxy wrk openssl python3.
 # Copy of ../../../shared/bench/peers/run.sh with Trellis gateway-proxy as extra cases (gw, gw_apikey, gw_tls_ec,
 # gw_sni_passthrough) on ports 9081/9083/9443/9446, same worker threads as the peers (PROXY_WORKERS).
-# Build first: ./mvnw -B -q -o -pl gateway-proxy test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
+# Build first: ./mvnw -B -q -o -pl gateway-proxy -am test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
 set -u
 B=$(cd "$(dirname "$0")/../../../shared/bench/peers" 2>/dev/null && pwd || echo /work/shared/bench/peers); ROOT=$(cd "$(dirname "$0")/../.." && pwd); R=${RUN_DIR:-$(mktemp -d)}
 TAG=${1:-default}; RESULTS=${RESULTS:-$PWD/bench-results}; OUT=$RESULTS/$TAG
