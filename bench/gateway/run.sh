@@ -8,7 +8,7 @@
 # Needs: apt-get install -y nginx haproxy wrk openssl python3.
 # Copy of ../../../shared/bench/peers/run.sh with Trellis gateway-proxy as extra cases (gw, gw_apikey, gw_tls_ec,
 # gw_sni_passthrough) on ports 9081/9083/9443/9446, same worker threads as the peers (PROXY_WORKERS).
-# Build first: ./mvnw -B -q -o -pl gateway-proxy test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
+# Build first: ./mvnw -B -q -o -pl gateway-proxy -am test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
 set -u
 B=$(cd "$(dirname "$0")/../../../shared/bench/peers" 2>/dev/null && pwd || echo /work/shared/bench/peers); ROOT=$(cd "$(dirname "$0")/../.." && pwd); R=${RUN_DIR:-$(mktemp -d)}
 TAG=${1:-default}; RESULTS=${RESULTS:-$PWD/bench-results}; OUT=$RESULTS/$TAG
@@ -41,9 +41,10 @@ $SRV java -Xms256m -Xmx512m -Dio.netty.leakDetection.level=disabled -Dio.netty.r
 GW_PID=$!
 # GW_BASELINE_CLASSES=dir: a second gateway from another build's classes (same JVM options, ports +100) for a
 # before/after comparison in the same run: cases gwbase, gwbase_apikey, gwbase_tls_ec (add them to TESTS).
+# GWB_JAVA_OPTS: JVM options of that second gateway instead of GW_JAVA_OPTS (to compare JVM flags on one build).
 GWB_PID=
 if [ -n "${GW_BASELINE_CLASSES:-}" ]; then
-  $SRV java -Xms256m -Xmx512m -Dio.netty.leakDetection.level=disabled -Dio.netty.recycler.maxCapacityPerThread=0 ${GW_JAVA_OPTS:-} \
+  $SRV java -Xms256m -Xmx512m -Dio.netty.leakDetection.level=disabled -Dio.netty.recycler.maxCapacityPerThread=0 ${GWB_JAVA_OPTS-${GW_JAVA_OPTS:-}} \
     -cp $GW_BASELINE_CLASSES:$GP/test-classes:$(cat $GP/cp.txt) io.trellis.gateway.bench.BenchGateway $C_ $PW 100 > $R/gateway-baseline.log 2>&1 &
   GWB_PID=$!
   for i in $(seq 1 100); do curl -s -o /dev/null http://127.0.0.1:9181/ && break; sleep 0.2; done

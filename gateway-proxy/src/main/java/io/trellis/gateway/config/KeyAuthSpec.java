@@ -48,10 +48,19 @@ public record KeyAuthSpec(List<String> keyNames, boolean inHeader, boolean inQue
   }
 
   public Result authenticate(HttpRequest req) {
+    return authenticate(RequestView.of(req));
+  }
+
+  public Result authenticate(RequestView req) {
+    return check(presentedKey(req));
+  }
+
+  /** The key the request presents (first configured header, then query parameter), or null. */
+  public String presentedKey(RequestView req) {
     String key = null;
     if (inHeader) {
       for (String n : keyNames) {
-        key = req.headers().get(n);
+        key = req.header(n);
         if (key != null) {
           break;
         }
@@ -67,6 +76,11 @@ public record KeyAuthSpec(List<String> keyNames, boolean inHeader, boolean inQue
         }
       }
     }
+    return key;
+  }
+
+  /** The outcome for a presented key (null or empty: none found). */
+  public Result check(String key) {
     if (key == null || key.isEmpty()) {
       return new Result(false, null);
     }
@@ -84,18 +98,24 @@ public record KeyAuthSpec(List<String> keyNames, boolean inHeader, boolean inQue
     for (String n : keyNames) {
       req.headers().remove(n);
     }
-    if (inQuery && req.uri().indexOf('?') >= 0) {
-      QueryStringDecoder d = new QueryStringDecoder(req.uri());
-      QueryStringEncoder e = new QueryStringEncoder(d.rawPath());
-      for (Map.Entry<String, List<String>> p : d.parameters().entrySet()) {
-        if (!keyNames.contains(p.getKey())) {
-          for (String v : p.getValue()) {
-            e.addParam(p.getKey(), v);
-          }
+    req.setUri(stripQuery(req.uri()));
+  }
+
+  /** {@code uri} without the key's query parameters (hide_credentials); the same string if there is nothing to strip. */
+  public String stripQuery(String uri) {
+    if (!inQuery || uri.indexOf('?') < 0) {
+      return uri;
+    }
+    QueryStringDecoder d = new QueryStringDecoder(uri);
+    QueryStringEncoder e = new QueryStringEncoder(d.rawPath());
+    for (Map.Entry<String, List<String>> p : d.parameters().entrySet()) {
+      if (!keyNames.contains(p.getKey())) {
+        for (String v : p.getValue()) {
+          e.addParam(p.getKey(), v);
         }
       }
-      req.setUri(e.toString());
     }
+    return e.toString();
   }
 
   public static byte[] sha256(String key) {

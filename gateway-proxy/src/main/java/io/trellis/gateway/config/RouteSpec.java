@@ -17,12 +17,12 @@ public record RouteSpec(String name, Predicate<String> path, String matchedPrefi
 
   /** A header condition; {@code value == null} means "present". */
   public record HeaderMatch(String name, Predicate<String> value, boolean invert) {
-    boolean test(HttpRequest req, String path) {
+    boolean test(RequestView req, String path) {
       String v = switch (name) {
-        case ":method" -> req.method().name();
+        case ":method" -> req.method();
         case ":path" -> req.uri();
-        case ":authority" -> req.headers().get("host");
-        default -> req.headers().get(name);
+        case ":authority" -> req.header("host");
+        default -> req.header(name);
       };
       boolean hit = value == null ? v != null : value.test(v);
       return hit != invert;
@@ -33,6 +33,10 @@ public record RouteSpec(String name, Predicate<String> path, String matchedPrefi
   public record WeightedTarget(String cluster, int weight) {}
 
   public boolean matches(HttpRequest req, String pathOnly) {
+    return matches(RequestView.of(req), pathOnly);
+  }
+
+  public boolean matches(RequestView req, String pathOnly) {
     if (!path.test(pathOnly)) {
       return false;
     }

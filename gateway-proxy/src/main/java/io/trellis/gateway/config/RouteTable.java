@@ -66,6 +66,11 @@ public final class RouteTable {
 
   /** The route for a request, or null (404). */
   public Match match(String host, HttpRequest req, String path) {
+    return match(host, RequestView.of(req), path);
+  }
+
+  /** The route for a request, or null (404). */
+  public Match match(String host, RequestView req, String path) {
     VirtualHostSpec vh = vhost(host);
     if (vh == null) {
       return null;
@@ -81,7 +86,7 @@ public final class RouteTable {
   public record Match(VirtualHostSpec vhost, RouteSpec route) {}
 
   VirtualHostSpec vhost(String rawHost) {
-    if (rawHost == null) {
+    if (rawHost == null || (exact.isEmpty() && suffixes.isEmpty() && prefixes.isEmpty())) {
       return any;
     }
     String host = rawHost.toLowerCase(Locale.ROOT);

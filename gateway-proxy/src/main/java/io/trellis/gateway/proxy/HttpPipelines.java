@@ -7,8 +7,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.ByteToMessageDecoder;
-import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -30,8 +28,8 @@ final class HttpPipelines {
   private HttpPipelines() {}
 
   static void http1(DataPlane dp, String listener, String sni, boolean tls, RbacSpec.Peer peer, ChannelPipeline p) {
-    p.addLast("http", new HttpServerCodec(8192, 65536, 65536));
-    p.addLast("continue", new HttpServerExpectContinueHandler());
+    // The fast path; it hands the connection to Netty's HttpServerCodec for anything it does not take.
+    p.addLast("http1", new RawHttp1Codec());
     p.addLast("proxy", new HttpProxyHandler(dp, listener, sni, tls, peer, false));
   }
 

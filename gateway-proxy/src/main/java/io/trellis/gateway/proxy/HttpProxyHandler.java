@@ -1,5 +1,6 @@
 package io.trellis.gateway.proxy;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -34,6 +35,7 @@ import io.trellis.gateway.config.KeyAuthSpec;
 import io.trellis.gateway.config.LocalRateLimitSpec;
 import io.trellis.gateway.config.ListenerSpec;
 import io.trellis.gateway.config.RbacSpec;
+import io.trellis.gateway.config.RequestView;
 import io.trellis.gateway.config.RouteSpec;
 import io.trellis.gateway.config.RouteTable;
 import io.trellis.gateway.config.UpstreamCluster;
@@ -62,7 +64,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
   private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
   private static final AsciiString HTTPS = AsciiString.cached("https");
   private static final AsciiString HTTP = AsciiString.cached("http");
-  private static final String VIA = "1.1 trellis";
+  static final String VIA = "1.1 trellis";
   private static final List<LocalRateLimitSpec.Header> OVERLOADED =
       List.of(new LocalRateLimitSpec.Header("x-envoy-overloaded", "true", true));
   private static final int MAX_QUEUED = 64;
@@ -90,6 +92,18 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
   private FilterChainSpec.HttpSpec chainHttp;
   /** The upstream pool key of the last request (most keep-alive requests go to the same endpoint). */
   private UpstreamPool.Key poolKey;
+  /** The fast path's codec while this connection uses it (null after it handed over to Netty's codec). */
+  private RawHttp1Codec rawCodec;
+  /** The fast path's response parser, reused by the connection's exchanges. */
+  private RawResponse rawResponse;
+  /**
+   * The last key this connection presented, the key-auth configuration that judged it and its outcome: a
+   * keep-alive client sends the same key on every request, so it is hashed and looked up once per connection and
+   * configuration (a config swap brings a new KeyAuthSpec, so revoked keys are judged afresh).
+   */
+  private KeyAuthSpec authSpec;
+  private String authKey;
+  private KeyAuthSpec.Result authResult;
 
   HttpProxyHandler(DataPlane dp, String listener, String sni, boolean tls, RbacSpec.Peer peer, boolean h2) {
     this.dp = dp;
@@ -115,7 +129,23 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       }
       return;
     }
+    if (msg instanceof RawRequest raw) {
+      rawCodec = raw.codec;
+      try {
+        if (ex != null) {
+          ctx.close();
+          return;
+        }
+        Exchange e = new Exchange();
+        ex = e;
+        e.start(raw);
+      } finally {
+        raw.release();
+      }
+      return;
+    }
     if (msg instanceof HttpRequest req) {
+      rawCodec = null;
       if (ex != null) {
         ReferenceCountUtil.release(msg);
         ctx.close();
@@ -163,6 +193,9 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     }
     queued.forEach(ReferenceCountUtil::release);
     queued.clear();
+    if (rawResponse != null) {
+      rawResponse.release();
+    }
   }
 
   @Override
@@ -180,7 +213,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     Channel ch = ctx.channel();
     boolean read;
     if (ex == null || ex.requestDone) {
-      read = queued.size() < MAX_QUEUED;
+      read = queued.size() < MAX_QUEUED && (rawCodec == null || !rawCodec.full());
     } else if (ex.local) {
       read = true;
     } else if (ex.upstream != null) {
@@ -206,6 +239,10 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     updateRead();
+    if (rawCodec != null) {
+      rawCodec.responseDone();
+      return;
+    }
     if (draining) {
       return;
     }
@@ -220,6 +257,14 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     } finally {
       draining = false;
     }
+  }
+
+  /**
+   * Whether upstream writes may wait for this read's channelReadComplete (which flushes them): only on the fast
+   * path while its codec is inside a read of the downstream (not when it hands on a held pipelined request).
+   */
+  private boolean flushAtReadComplete() {
+    return rawCodec != null && rawCodec.reading();
   }
 
   /** Arms the connection's timer so it fires no later than {@code deadline} (System.nanoTime). */
@@ -304,10 +349,19 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
   }
 
   /** One request/response. */
-  private final class Exchange implements UpstreamPool.UpstreamListener {
+  private final class Exchange implements UpstreamPool.UpstreamListener, RawResponse.Listener {
     final long start = System.nanoTime();
     final String requestId = newRequestId();
-    HttpRequest req;
+    /** The request came through the fast path: raw bytes both ways, {@link #upstreamHead} is a ByteBuf. */
+    boolean raw;
+    String method;
+    boolean headRequest;
+    boolean fullRequest;
+    /** The raw response head, held until the body's first bytes so that a small body shares its buffer. */
+    ByteBuf pendingHead;
+    private AsciiString requestIdAscii;
+    /** Key-auth ran for this request (its consumer header is the proxy's, never the client's). */
+    KeyAuthSpec keyAuth;
     boolean keepAlive;
     boolean requestDone;
     boolean local;
@@ -320,12 +374,13 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     String routeName = "";
     String clusterName = "";
     String consumer;
+    GatewayConfig config;
     RouteSpec route;
     UpstreamCluster cluster;
     InetSocketAddress endpoint;
     InetSocketAddress failedEndpoint;
     Channel upstream;
-    HttpRequest upstreamHead;
+    Object upstreamHead;
     final List<HttpContent> buffered = new ArrayList<>(2);
     long bufferedBytes;
     long requestBytes;
@@ -342,18 +397,66 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     long faultDelayNanos;
 
     void start(HttpRequest req) {
-      this.req = req;
+      method = req.method().name();
+      headRequest = HttpMethod.HEAD.equals(req.method());
+      fullRequest = req instanceof FullHttpRequest;
       keepAlive = h2 || HttpUtil.isKeepAlive(req);
       if (req.decoderResult().isFailure()) {
         keepAlive = false;
         reply(HttpResponseStatus.BAD_REQUEST, "application/json", "{\"message\":\"bad request\"}", null);
         return;
       }
-      String uri = req.uri();
+      if (!admit(RequestView.of(req), req.uri(), req.headers().get(HttpHeaderNames.HOST))) {
+        return;
+      }
+      if (keyAuth != null) {
+        // Never let a client assert a consumer identity itself.
+        req.headers().remove(CONSUMER);
+        if (consumer != null) {
+          req.headers().set(CONSUMER, consumer);
+          if (keyAuth.hideCredentials()) {
+            keyAuth.strip(req);
+          }
+        }
+      }
+      if (tooLarge(HttpUtil.getContentLength(req, -1L)) || !pickCluster()) {
+        return;
+      }
+      upstreamHead = upstreamRequest(req);
+      dispatch(req instanceof FullHttpRequest full ? full : null);
+    }
+
+    /** The fast path: the same decisions on a raw head; the upstream head is written from its bytes. */
+    void start(RawRequest r) {
+      raw = true;
+      method = r.method();
+      headRequest = r.isHead();
+      keepAlive = r.keepAlive;
+      if (rawResponse == null) {
+        rawResponse = new RawResponse();
+      }
+      rawResponse.reset(headRequest);
+      String uri = r.uri();
+      if (!admit(r, uri, r.host()) || tooLarge(r.contentLength) || !pickCluster()) {
+        return;
+      }
+      boolean hide = consumer != null && keyAuth.hideCredentials();
+      String target = route.rewrite(hide ? keyAuth.stripQuery(uri) : uri);
+      upstreamHead = r.upstreamHead(ctx.alloc(), target, clientIp(), tls, requestIdAscii(), keyAuth != null, consumer,
+          hide ? keyAuth.keyNames() : null);
+      dispatch(null);
+    }
+
+    /**
+     * Filter chain, RBAC, route, key-auth and direct responses; false when a local reply was sent. Records the
+     * route and the consumer; the caller edits the request accordingly.
+     */
+    private boolean admit(RequestView view, String uri, String host) {
       int q = uri.indexOf('?');
       path = q < 0 ? uri : uri.substring(0, q);
-      authority = req.headers().get(HttpHeaderNames.HOST);
+      authority = host;
       GatewayConfig cfg = dp.config();
+      config = cfg;
       FilterChainSpec.HttpSpec http;
       if (cfg == chainOf) {
         http = chainHttp;
@@ -366,69 +469,92 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       }
       if (http == null) {
         notFound();
-        return;
+        return false;
       }
       if (http.rbac() != null && !http.rbac().permits(peer)) {
         reply(HttpResponseStatus.FORBIDDEN, "text/plain", "RBAC: access denied", null);
-        return;
+        return false;
       }
       if (!faultsAndRateLimit(http)) {
-        return;
+        return false;
       }
-      RouteTable.Match m = http.routes().match(authority, req, path);
+      RouteTable.Match m = http.routes().match(authority, view, path);
       if (m == null) {
         notFound();
-        return;
+        return false;
       }
       route = m.route();
       routeName = route.name();
       KeyAuthSpec ka = http.keyAuth();
       if (ka != null) {
-        // Never let a client assert a consumer identity itself.
-        req.headers().remove(CONSUMER);
+        keyAuth = ka;
         if (!route.keyAuthDisabled()) {
-          KeyAuthSpec.Result r = ka.authenticate(req);
+          String key = ka.presentedKey(view);
+          KeyAuthSpec.Result r;
+          if (ka == authSpec && key != null && key.equals(authKey)) {
+            r = authResult;
+          } else {
+            r = ka.check(key);
+            authSpec = ka;
+            authKey = key;
+            authResult = r;
+          }
           if (!r.keyFound()) {
             reply(HttpResponseStatus.UNAUTHORIZED, "application/json", "{\"message\":\"No API key found in request\"}",
                 "Key realm=\"trellis\"");
-            return;
+            return false;
           }
           if (!r.ok()) {
             reply(HttpResponseStatus.UNAUTHORIZED, "application/json",
                 "{\"message\":\"Invalid authentication credentials\"}", null);
-            return;
+            return false;
           }
           consumer = r.username();
-          req.headers().set(CONSUMER, consumer);
-          if (ka.hideCredentials()) {
-            ka.strip(req);
-          }
         }
       }
       if (route.isDirect()) {
         reply(HttpResponseStatus.valueOf(route.directStatus()), "text/plain",
             route.directBody() == null ? "" : route.directBody(), null);
-        return;
+        return false;
       }
+      return true;
+    }
+
+    /** The request id as ASCII bytes (written into raw heads as an array copy). */
+    private AsciiString requestIdAscii() {
+      if (requestIdAscii == null) {
+        requestIdAscii = new AsciiString(requestId.getBytes(StandardCharsets.ISO_8859_1), false);
+      }
+      return requestIdAscii;
+    }
+
+    private boolean tooLarge(long contentLength) {
       long max = dp.options().maxRequestBytes();
-      if (max > 0 && HttpUtil.getContentLength(req, -1L) > max) {
+      if (max > 0 && contentLength > max) {
         keepAlive = false;
         reply(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "application/json",
             "{\"message\":\"Request size limit exceeded\"}", null);
-        return;
+        return true;
       }
+      return false;
+    }
+
+    private boolean pickCluster() {
       clusterName = route.pickCluster();
-      cluster = cfg.clusters().get(clusterName);
+      cluster = config.clusters().get(clusterName);
       if (cluster == null) {
         noHealthyUpstream();
-        return;
+        return false;
       }
       if (!cluster.tryAcquire()) {
         overflow();
-        return;
+        return false;
       }
       admitted = cluster;
-      upstreamHead = upstreamRequest(req);
+      return true;
+    }
+
+    private void dispatch(FullHttpRequest full) {
       attemptsLeft = route.connectRetries();
       if (route.timeoutMs() > 0) {
         // the route timeout runs from when the request leaves the fault filter, as in Envoy's router
@@ -438,7 +564,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         }
         armTimer(deadline);
       }
-      if (req instanceof FullHttpRequest full) {
+      if (full != null) {
         requestDone = true;
         buffered.add(new DefaultLastHttpContent(full.content().retain(), full.trailingHeaders()));
       }
@@ -527,8 +653,8 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       dp.health().started(endpoint);
       InetSocketAddress ep = endpoint;
       upstreamStart = System.nanoTime();
-      UpstreamPool.Key key = poolKey == null ? new UpstreamPool.Key(ep, cluster.tls(), cluster.sni())
-          : poolKey.with(cluster, ep);
+      UpstreamPool.Key key = poolKey == null ? new UpstreamPool.Key(ep, cluster.tls(), cluster.sni(), raw)
+          : poolKey.with(cluster, ep, raw);
       poolKey = key;
       Channel idle = UpstreamPool.reuse(key, this);
       reused = idle != null;
@@ -573,18 +699,31 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       if (upstream.config().isAutoRead() != writable) {
         upstream.config().setAutoRead(writable);
       }
-      upstream.write(upstreamHead, upstream.voidPromise());
+      // A raw head may be written again (retry on another connection): each write gets its own reference.
+      upstream.write(raw ? ((ByteBuf) upstreamHead).retainedDuplicate() : upstreamHead, upstream.voidPromise());
       for (HttpContent c : buffered) {
-        upstream.write(c, upstream.voidPromise());
+        forward(c);
       }
       buffered.clear();
       bufferedBytes = 0;
-      upstream.flush();
+      if (!flushAtReadComplete()) {
+        upstream.flush();
+      }
       updateRead();
     }
 
+    private void forward(HttpContent c) {
+      if (!raw) {
+        upstream.write(c, upstream.voidPromise());
+      } else if (c.content().isReadable()) {
+        upstream.write(c.content(), upstream.voidPromise());
+      } else {
+        c.release();
+      }
+    }
+
     void requestContent(HttpContent c) {
-      if (req instanceof FullHttpRequest) {
+      if (fullRequest) {
         // The whole request came in one message (HTTP/2 with end of stream); start() retained its body.
         c.release();
         return;
@@ -616,14 +755,14 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       if (upstream != null) {
-        upstream.write(c, upstream.voidPromise());
+        forward(c);
       } else {
         buffered.add(c);
         bufferedBytes += c.content().readableBytes();
       }
       if (last) {
         requestDone = true;
-        if (upstream != null) {
+        if (upstream != null && !flushAtReadComplete()) {
           upstream.flush();
         }
       }
@@ -636,6 +775,10 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     public void upstreamRead(Object msg) {
       if (done) {
         ReferenceCountUtil.release(msg);
+        return;
+      }
+      if (raw) {
+        rawResponse.feed(ctx.alloc(), (ByteBuf) msg, this);
         return;
       }
       if (msg instanceof HttpResponse r) {
@@ -689,12 +832,71 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
 
     private boolean mayHaveBody(HttpResponse r) {
       int code = r.status().code();
-      return code >= 200 && code != 204 && code != 304 && !HttpMethod.HEAD.equals(req.method());
+      return code >= 200 && code != 204 && code != 304 && !headRequest;
+    }
+
+    @Override
+    public void responseHead(RawResponse r) {
+      responseStarted = true;
+      status = r.status;
+      upstreamLatencyMs = HttpPipelines.elapsedMillis(upstreamStart);
+      upstreamKeepAlive = r.keepAlive;
+      long total = HttpPipelines.elapsedMillis(start);
+      pendingHead = r.writeHead(ctx.alloc(), requestIdAscii(), upstreamLatencyMs, Math.max(0, total - upstreamLatencyMs),
+          !keepAlive);
+    }
+
+    @Override
+    public void responseBody(ByteBuf body, boolean last) {
+      ByteBuf head = pendingHead;
+      if (head != null) {
+        // A small body goes out in the head's buffer: one write, one buffer for the socket.
+        pendingHead = null;
+        if (body.readableBytes() <= 1024) {
+          head.writeBytes(body);
+          body.release();
+          body = head;
+        } else {
+          ctx.write(head, ctx.voidPromise());
+        }
+      }
+      if (body.isReadable()) {
+        ctx.write(body, ctx.voidPromise());
+      } else {
+        body.release();
+      }
+      if (last) {
+        if (rawResponse.trailingGarbage) {
+          upstreamKeepAlive = false;
+        }
+        ctx.flush();
+        complete();
+      }
+    }
+
+    @Override
+    public void responseError(String reason) {
+      upstreamKeepAlive = false;
+      if (endpoint != null) {
+        dp.health().failure(endpoint);
+      }
+      if (!responseStarted) {
+        closeUpstream();
+        reply(HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain",
+            "upstream connect error or disconnect/reset before headers", null);
+      } else {
+        abort();
+        ctx.close();
+      }
     }
 
     @Override
     public void upstreamReadComplete() {
       if (!done && responseStarted) {
+        if (pendingHead != null) {
+          ctx.write(pendingHead, ctx.voidPromise());
+          pendingHead = null;
+        }
         ctx.flush();
       }
     }
@@ -710,6 +912,16 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     public void upstreamClosed() {
       if (done) {
         return;
+      }
+      if (raw && responseStarted && rawResponse.untilClose()) {
+        // The body ran until the upstream closed: that is its end.
+        upstreamKeepAlive = false;
+        rawResponse.upstreamClosed(ctx.alloc(), this);
+        return;
+      }
+      if (raw) {
+        // Whatever part of a head the dead connection sent is void; a retry starts afresh.
+        rawResponse.reset(headRequest);
       }
       Channel dead = upstream;
       upstream = null;
@@ -821,6 +1033,14 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       deadline = 0;
       buffered.forEach(HttpContent::release);
       buffered.clear();
+      if (upstreamHead instanceof ByteBuf b) {
+        b.release();
+        upstreamHead = null;
+      }
+      if (pendingHead != null) {
+        pendingHead.release();
+        pendingHead = null;
+      }
       long nanos = System.nanoTime() - start;
       GatewayMetrics.RouteMeters m = meters;
       if (m == null || !m.is(listener, routeName, clusterName)) {
@@ -829,7 +1049,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       }
       m.record(code, nanos);
       if (dp.options().accessLog()) {
-        AccessLog.log(requestId, listener, req.method().name(), authority, path, code, routeName, clusterName,
+        AccessLog.log(requestId, listener, method, authority, path, code, routeName, clusterName,
             endpoint == null ? null : endpoint.getHostString() + ":" + endpoint.getPort(),
             TimeUnit.NANOSECONDS.toMillis(nanos), upstreamLatencyMs, consumer,
             peer.uriSans().isEmpty() ? null : peer.uriSans().get(0));
@@ -888,7 +1108,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       buffered.forEach(HttpContent::release);
       buffered.clear();
       ctx.writeAndFlush(res);
-      if (req instanceof FullHttpRequest) {
+      if (fullRequest) {
         requestDone = true;
       }
       if (requestDone) {

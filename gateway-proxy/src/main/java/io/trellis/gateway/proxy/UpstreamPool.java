@@ -83,25 +83,28 @@ final class UpstreamPool {
     final InetSocketAddress endpoint;
     final SslContext tls;
     final String sni;
+    /** Connections without an HTTP codec, for the fast path's raw exchanges ({@link RawResponse}). */
+    final boolean raw;
     private final int hash;
 
-    Key(InetSocketAddress endpoint, SslContext tls, String sni) {
+    Key(InetSocketAddress endpoint, SslContext tls, String sni, boolean raw) {
       this.endpoint = endpoint;
       this.tls = tls;
       this.sni = sni;
-      this.hash = Objects.hash(endpoint, System.identityHashCode(tls), sni);
+      this.raw = raw;
+      this.hash = Objects.hash(endpoint, System.identityHashCode(tls), sni, raw);
     }
 
     /** The key for {@code cluster}'s {@code endpoint}: this one if it already is. */
-    Key with(UpstreamCluster cluster, InetSocketAddress endpoint) {
+    Key with(UpstreamCluster cluster, InetSocketAddress endpoint, boolean raw) {
       return this.endpoint.equals(endpoint) && tls == cluster.tls() && Objects.equals(sni, cluster.sni())
-          ? this : new Key(endpoint, cluster.tls(), cluster.sni());
+          && this.raw == raw ? this : new Key(endpoint, cluster.tls(), cluster.sni(), raw);
     }
 
     @Override
     public boolean equals(Object o) {
       return o == this || o instanceof Key k && hash == k.hash && endpoint.equals(k.endpoint) && tls == k.tls
-          && Objects.equals(sni, k.sni);
+          && Objects.equals(sni, k.sni) && raw == k.raw;
     }
 
     @Override
@@ -143,7 +146,9 @@ final class UpstreamPool {
               String host = cluster.sni() != null ? cluster.sni() : endpoint.getHostString();
               ch.pipeline().addLast("ssl", cluster.tls().newHandler(ch.alloc(), host, endpoint.getPort()));
             }
-            ch.pipeline().addLast("http", new HttpClientCodec(4096, 65536, 65536));
+            if (!key.raw) {
+              ch.pipeline().addLast("http", new HttpClientCodec(4096, 65536, 65536));
+            }
             ch.pipeline().addLast("upstream", handler);
           }
         })

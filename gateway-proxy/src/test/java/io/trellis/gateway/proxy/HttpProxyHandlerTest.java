@@ -102,6 +102,38 @@ class HttpProxyHandlerTest {
     ch.finishAndReleaseAll();
   }
 
+  /** The per-connection memo of the last key must not outlive a different key or a new configuration. */
+  @Test
+  void keyAuthOnOneConnectionJudgesEachKeyAndFollowsConfigSwaps() {
+    EmbeddedChannel ch = channel("keyed", RbacSpec.Peer.ANONYMOUS);
+    HttpRequest good = get("api.test", "/direct");
+    good.headers().set("apikey", "s3cret");
+    assertThat(body(exchange(ch, good))).isEqualTo("teapot");
+    HttpRequest wrong = get("api.test", "/direct");
+    wrong.headers().set("apikey", "s3cret?");
+    assertThat(exchange(ch, wrong).status().code()).isEqualTo(401);
+    HttpRequest again = get("api.test", "/direct");
+    again.headers().set("apikey", "s3cret");
+    assertThat(body(exchange(ch, again))).isEqualTo("teapot");
+    var before = dp.config();
+    try {
+      // alice's key revoked: the same key on the same connection is now refused.
+      dp.swapUnbound(XdsTranslator.translate(new Xds.Set().add(
+          httpListener("keyed", 2, "routes", keyAuth(false, Map.of("bob", "other"))),
+          routes("routes", vhost("api", List.of("api.test"),
+              prefix("/direct", "x").setDirectResponse(io.envoyproxy.envoy.config.route.v3.DirectResponseAction.newBuilder()
+                  .setStatus(418)).build()))).resources()));
+      HttpRequest revoked = get("api.test", "/direct");
+      revoked.headers().set("apikey", "s3cret");
+      FullHttpResponse r = exchange(ch, revoked);
+      assertThat(r.status().code()).isEqualTo(401);
+      assertThat(body(r)).isEqualTo("{\"message\":\"Invalid authentication credentials\"}");
+    } finally {
+      dp.swapUnbound(before);
+    }
+    ch.finishAndReleaseAll();
+  }
+
   @Test
   void rbacDeniesOtherIdentitiesAndAllowsTheNamedOne() {
     EmbeddedChannel anon = channel("rbac", RbacSpec.Peer.ANONYMOUS);
