@@ -43,7 +43,11 @@ import java.util.concurrent.TimeUnit;
  * the same client work in both modes) and the control plane's push (the thread that parses, translates and
  * sets the snapshots; java-control-plane builds and serializes the responses on it). Mode "delta" = the shared
  * path with incremental (delta) xDS clients: only changed resources are sent. Also printed: ClusterLoadAssignments
- * per EDS response of the measured push. Not a test: run with bench/run.sh.
+ * per EDS response of the measured push, and the push's CPU by side: the view pool (one thread per core, the
+ * threads views arrive on, as from policy-service's WatchProxy streams in production: decode, translate,
+ * setSnapshot, java-control-plane's responses), the ADS server's pool (one thread per core: the clients' ACKs
+ * and new watches), the simulated clients' pool (the load driver, not the product), JIT compiler and GC
+ * threads. Not a test: run with bench/run.sh.
  */
 public final class PushBench {
   public static void main(String[] args) throws Exception {
@@ -81,9 +85,10 @@ public final class PushBench {
       cache.setSnapshot("default.p" + i, snapshot(view(i, services, perProxy, 2).toByteArray(), shared ? builder : null));
     }
     // the changed views as they arrive from policy-service: bytes, parsed by each session. Warm-up changes
-    // (WARMUPS, default 3) come first, so the JIT has compiled the push path as in a running server (one
-    // round of 10,000 proxies leaves C2 compiling through the measured push); the last change is measured.
-    int warmups = Integer.getInteger("warmups", 3);
+    // (-Dwarmups, default 5) come first, so the JIT has compiled the push path as in a running server (with
+    // one round of 10,000 proxies, C2 was still compiling the push path through the measured push, ~0.6 s of
+    // CPU; with 3, ~0.4 s; with 8, ~0.2 s); the last change is measured.
+    int warmups = Integer.getInteger("warmups", 5);
     CountDownLatch[] rounds = new CountDownLatch[warmups + 2]; // initial sync, warm-ups, measured push
     long[][] ackedAt = new long[rounds.length][proxies];
     java.util.concurrent.atomic.AtomicLong[] resources = new java.util.concurrent.atomic.AtomicLong[rounds.length];
@@ -110,6 +115,15 @@ public final class PushBench {
     System.gc();
     Thread.sleep(500);
     System.gc();
+    // let the JIT finish what the warm-ups queued (a running server's JIT is idle between changes)
+    var jit = ManagementFactory.getCompilationMXBean();
+    for (int i = 0; i < 20; i++) {
+      long compiled = jit.getTotalCompilationTime();
+      Thread.sleep(500);
+      if (jit.getTotalCompilationTime() == compiled) {
+        break;
+      }
+    }
     long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() - baseHeap;
     var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     long cpu0 = os.getProcessCpuTime();
