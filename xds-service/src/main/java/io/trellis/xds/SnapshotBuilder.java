@@ -54,8 +54,9 @@ public final class SnapshotBuilder {
   private DataplaneSpec dataplane;
   private String meshJson;
   private MeshSpec mesh;
-  private Map<Memo.Key, Object> previous = Map.of(); // pieces of the last full translation but EDS
-  private Map<Memo.Key, Object> previousEndpoints = Map.of(); // EDS pieces of the last translation
+  private Pieces previous = new Pieces(); // pieces of the last full translation but EDS
+  private Pieces previousEndpoints = new Pieces(); // EDS pieces of the last translation
+  private Pieces previousFastRest = new Pieces(); // non-EDS pieces the last endpoint-only translation asked for
   // the last decoded view, the one it was diffed against, and whether only endpoints differ between them
   private ProxyView decoded;
   private ProxyView decodedFrom;
@@ -109,19 +110,22 @@ public final class SnapshotBuilder {
     }
     XdsResources r;
     if (endpointsOnly) {
-      // every other piece is unchanged: read from (and kept in) the last full translation's memo
-      Map<Memo.Key, Object> currentEndpoints = new HashMap<>();
+      // every other piece is unchanged: read from the last full translation's memo (kept as it is)
+      Pieces currentEndpoints = new Pieces();
+      Pieces fastRest = new Pieces();
       List<ClusterLoadAssignment> eds = EndpointTranslator.translate(new ProxyInput(view, dataplane, mesh, kind,
-          memo(currentEndpoints, previousEndpoints, previous, previous)));
+          memo(currentEndpoints, previousEndpoints, previousEndpoints, fastRest, previousFastRest, previous)));
       previousEndpoints = currentEndpoints;
+      previousFastRest = fastRest;
       r = new XdsResources(translation.listeners(), translation.routes(), translation.clusters(), eds, translation.secrets());
     } else {
-      Map<Memo.Key, Object> current = new HashMap<>();
-      Map<Memo.Key, Object> currentEndpoints = new HashMap<>();
+      Pieces current = new Pieces();
+      Pieces currentEndpoints = new Pieces();
       r = ProxyTranslator.translate(new ProxyInput(view, dataplane, mesh, kind,
-          memo(currentEndpoints, previousEndpoints, current, previous)), identity);
+          memo(currentEndpoints, previousEndpoints, previousEndpoints, current, previous, previous)), identity);
       previous = current;
       previousEndpoints = currentEndpoints;
+      previousFastRest = new Pieces();
     }
     translated = view;
     translatedIdentity = identity;
@@ -140,28 +144,92 @@ public final class SnapshotBuilder {
     }
   }
 
-  /** Looks pieces up in this translation's map, then in the last one's; EDS pieces in maps of their own. */
-  private static Memo memo(Map<Memo.Key, Object> currentEndpoints, Map<Memo.Key, Object> beforeEndpoints,
-      Map<Memo.Key, Object> current, Map<Memo.Key, Object> before) {
+  /**
+   * Looks a piece up: first the piece the last translation asked for at the same point, if its key's inputs
+   * are the very same objects (a view decoded against the previous one keeps the parsed parts that did not
+   * change, so this is the common case and costs no hashing of lists and messages); then this translation's
+   * pieces, then the last one's by key. EDS pieces in their own sets; {@code positional*}: the translation
+   * compared by position, {@code before*}: the one looked up by key.
+   */
+  private static Memo memo(Pieces currentEndpoints, Pieces positionalEndpoints, Pieces beforeEndpoints,
+      Pieces current, Pieces positional, Pieces before) {
     return new Memo() {
       @Override
       @SuppressWarnings("unchecked")
       public <T> T get(Memo.Key key, Supplier<T> build) {
         boolean eds = key.kind().equals(EndpointTranslator.MEMO_KIND);
-        Map<Memo.Key, Object> now = eds ? currentEndpoints : current;
-        Object v = now.get(key);
-        if (v == null) {
-          v = (eds ? beforeEndpoints : before).get(key);
+        Pieces now = eds ? currentEndpoints : current;
+        Object v = (eds ? positionalEndpoints : positional).at(now.size(), key);
+        if (v == null && key.shared()) {
+          // the one instance for these inputs (the last translation's piece for an equal key is that same
+          // instance: it keeps the weakly held entry alive)
+          v = shared(key, build);
+        } else if (v == null) {
+          v = now.get(key);
+          if (v == null) {
+            v = (eds ? beforeEndpoints : before).get(key);
+          }
           if (v == null) {
             // per-proxy pieces are not interned: they are unique to the proxy, and every weak interner
             // entry costs reference processing in each GC (the push benchmark showed GC dominating)
-            v = key.shared() ? shared(key, build) : build.get();
+            v = build.get();
           }
-          now.put(key, v);
         }
+        now.add(key, v);
         return (T) v;
       }
     };
+  }
+
+  /**
+   * The pieces one translation asked for, in order, with an index by key built on the first lookup by key
+   * (a translation that finds everything by position never hashes a key).
+   */
+  static final class Pieces {
+    private final List<Memo.Key> keys = new ArrayList<>();
+    private final List<Object> values = new ArrayList<>();
+    private Map<Memo.Key, Object> index;
+
+    int size() {
+      return keys.size();
+    }
+
+    /** The piece asked for at {@code position} if its key has the same kind and the very same inputs, else null. */
+    Object at(int position, Memo.Key key) {
+      if (position >= keys.size()) {
+        return null;
+      }
+      Memo.Key k = keys.get(position);
+      Object[] a = k.parts();
+      Object[] b = key.parts();
+      if (k.shared() != key.shared() || !k.kind().equals(key.kind()) || a.length != b.length) {
+        return null;
+      }
+      for (int i = 0; i < a.length; i++) {
+        if (a[i] != b[i]) {
+          return null;
+        }
+      }
+      return values.get(position);
+    }
+
+    Object get(Memo.Key key) {
+      if (index == null) {
+        index = new HashMap<>();
+        for (int i = 0; i < keys.size(); i++) {
+          index.putIfAbsent(keys.get(i), values.get(i));
+        }
+      }
+      return index.get(key);
+    }
+
+    void add(Memo.Key key, Object value) {
+      keys.add(key);
+      values.add(value);
+      if (index != null) {
+        index.putIfAbsent(key, value);
+      }
+    }
   }
 
   private static Object shared(Memo.Key key, Supplier<?> build) {

@@ -130,6 +130,60 @@ class SnapshotBuilderTest {
     assertThat(otherAfter.endpoints().resources().get("backend")).isSameAs(after.endpoints().resources().get("backend"));
   }
 
+  /**
+   * Successive changes through the decoder, so pieces are found by position in the last translation (the
+   * subset piece of an endpoint-only change from the second one on), mixed with changes of rules and of the
+   * outbound order: every step equals a full translation, and an unchanged cluster keeps its instance.
+   */
+  @org.junit.jupiter.api.Test
+  void successiveChangesEqualFullTranslations() {
+    String subsetRoute = "{\"rules\":[{\"matches\":[{\"path\":{\"type\":\"Exact\",\"value\":\"/x\"}}],"
+        + "\"default\":{\"backendRefs\":[{\"kind\":\"MeshServiceSubset\",\"name\":\"backend\",\"tags\":{\"version\":\"v2\"}}]}}]}";
+    Supplier<Views.Builder> proxy = () -> Views.of(
+        Dataplanes.builder().name("web-1").address("10.0.0.1").inbound(8080, "web").protocol("http").build(), Meshes.defaultMesh());
+    List<Supplier<ProxyView>> steps = List.of(
+        () -> proxy.get().outbound("backend", "http", "127.0.0.1", 10001, endpoint("10.0.0.2", 8080, "version", "v1"))
+            .outboundRules(rules("MeshHTTPRoute", conf(subsetRoute)))
+            .outbound("db", "tcp", "127.0.0.1", 10002, endpoint("10.0.0.4", 5432)).build(),
+        // endpoints only (three times: the second and third find the subsets by position)
+        () -> proxy.get().outbound("backend", "http", "127.0.0.1", 10001, endpoint("10.0.0.2", 8080, "version", "v1"),
+                endpoint("10.0.0.3", 8080, "version", "v2"))
+            .outboundRules(rules("MeshHTTPRoute", conf(subsetRoute)))
+            .outbound("db", "tcp", "127.0.0.1", 10002, endpoint("10.0.0.4", 5432)).build(),
+        () -> proxy.get().outbound("backend", "http", "127.0.0.1", 10001, endpoint("10.0.0.3", 8080, "version", "v2"))
+            .outboundRules(rules("MeshHTTPRoute", conf(subsetRoute)))
+            .outbound("db", "tcp", "127.0.0.1", 10002, endpoint("10.0.0.4", 5432)).build(),
+        () -> proxy.get().outbound("backend", "http", "127.0.0.1", 10001, endpoint("10.0.0.3", 8080, "version", "v2"))
+            .outboundRules(rules("MeshHTTPRoute", conf(subsetRoute)))
+            .outbound("db", "tcp", "127.0.0.1", 10002, endpoint("10.0.0.4", 5432), endpoint("10.0.0.5", 5432)).build(),
+        // the subset route goes: no subset cluster, no subset assignment any more
+        () -> proxy.get().outbound("backend", "http", "127.0.0.1", 10001, endpoint("10.0.0.3", 8080, "version", "v2"))
+            .outbound("db", "tcp", "127.0.0.1", 10002, endpoint("10.0.0.4", 5432), endpoint("10.0.0.5", 5432)).build(),
+        () -> proxy.get().outbound("backend", "http", "127.0.0.1", 10001, endpoint("10.0.0.2", 8080, "version", "v1"))
+            .outbound("db", "tcp", "127.0.0.1", 10002, endpoint("10.0.0.4", 5432), endpoint("10.0.0.5", 5432)).build(),
+        // the outbounds swap places: nothing is where it was
+        () -> proxy.get().outbound("db", "tcp", "127.0.0.1", 10002, endpoint("10.0.0.4", 5432), endpoint("10.0.0.5", 5432))
+            .outbound("backend", "http", "127.0.0.1", 10001, endpoint("10.0.0.2", 8080, "version", "v1")).build(),
+        () -> proxy.get().outbound("db", "tcp", "127.0.0.1", 10002, endpoint("10.0.0.4", 5432))
+            .outbound("backend", "http", "127.0.0.1", 10001, endpoint("10.0.0.2", 8080, "version", "v1")).build());
+    SnapshotBuilder builder = new SnapshotBuilder(ProxyInput.ClientKind.ENVOY, Views.CODEC);
+    XdsResources last = null;
+    for (int i = 0; i < steps.size(); i++) {
+      ProxyView v = builder.decode(steps.get(i).get().toBuilder().setVersion(i + 1).build().toByteArray());
+      XdsResources r = builder.translate(v, null);
+      XdsResources expected = full(v, ProxyInput.ClientKind.ENVOY);
+      assertThat(r).as("step " + i).isEqualTo(expected);
+      if (last != null && last.clusters().equals(r.clusters())) {
+        for (int c = 0; c < r.clusters().size(); c++) {
+          assertThat(r.clusters().get(c)).as("step " + i + ": unchanged cluster " + c).isSameAs(last.clusters().get(c));
+        }
+      }
+      last = r;
+    }
+    assertThat(last.endpoints()).extracting(io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment::getClusterName)
+        .containsExactly("db", "backend");
+  }
+
   static List<String> addresses(io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment cla) {
     return cla.getEndpointsList().stream().flatMap(l -> l.getLbEndpointsList().stream())
         .map(e -> e.getEndpoint().getAddress().getSocketAddress().getAddress()).toList();

@@ -20,7 +20,7 @@ public final class EndpointTranslator {
   private EndpointTranslator() {}
 
   public static List<ClusterLoadAssignment> translate(ProxyInput in) {
-    List<ClusterLoadAssignment> out = new ArrayList<>();
+    List<ClusterLoadAssignment> out = new ArrayList<>(in.view().getOutboundsCount());
     for (OutboundView o : in.view().getOutboundsList()) {
       if (!o.getExternal()) {
         out.add(memoized(in, o.getService(), o.getEndpointsList(), Map.of()));

@@ -43,7 +43,11 @@ import java.util.concurrent.TimeUnit;
  * the same client work in both modes) and the control plane's push (the thread that parses, translates and
  * sets the snapshots; java-control-plane builds and serializes the responses on it). Mode "delta" = the shared
  * path with incremental (delta) xDS clients: only changed resources are sent. Also printed: ClusterLoadAssignments
- * per EDS response of the measured push. Not a test: run with bench/run.sh.
+ * per EDS response of the measured push, and the push's CPU by side: the view pool (one thread per core, the
+ * threads views arrive on, as from policy-service's WatchProxy streams in production: decode, translate,
+ * setSnapshot, java-control-plane's responses), the ADS server's pool (one thread per core: the clients' ACKs
+ * and new watches), the simulated clients' pool (the load driver, not the product), JIT compiler and GC
+ * threads. Not a test: run with bench/run.sh.
  */
 public final class PushBench {
   public static void main(String[] args) throws Exception {
@@ -62,8 +66,17 @@ public final class PushBench {
     V3DiscoveryServer server = new V3DiscoveryServer(List.of(), cache, new DefaultExecutorGroup(),
         shared ? new CachedProtoResourcesSerializer() : new DefaultProtoResourcesSerializer());
     String name = "bench-" + System.nanoTime();
-    Server grpc = InProcessServerBuilder.forName(name).addService(server.getAggregatedDiscoveryServiceImpl()).build().start();
-    ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
+    // Three thread pools, as many threads as cores each, so the CPU of each side can be told apart: the ADS
+    // server's (java-control-plane handling the clients' requests: in production Vert.x event loops, one
+    // per core), the simulated clients' (the load driver, other processes in production), and the one the
+    // views arrive on (production: policy-service's WatchProxy streams, delivered on gRPC's executor).
+    int cores = Runtime.getRuntime().availableProcessors();
+    java.util.concurrent.ExecutorService serverPool = pool("ads-server", cores);
+    java.util.concurrent.ExecutorService clientPool = pool("sim-client", cores);
+    java.util.concurrent.ExecutorService viewPool = pool("view-arrival", cores);
+    Server grpc = InProcessServerBuilder.forName(name).executor(serverPool)
+        .addService(server.getAggregatedDiscoveryServiceImpl()).build().start();
+    ManagedChannel channel = InProcessChannelBuilder.forName(name).executor(clientPool).build();
 
     List<io.trellis.xds.SnapshotBuilder> builders = new ArrayList<>();
     for (int i = 0; i < proxies; i++) {
@@ -71,72 +84,155 @@ public final class PushBench {
       builders.add(builder);
       cache.setSnapshot("default.p" + i, snapshot(view(i, services, perProxy, 2).toByteArray(), shared ? builder : null));
     }
-    // the changed views as they arrive from policy-service: bytes, parsed by each session. A first change
-    // warms the JIT (a running server is warm); the second one is measured.
-    List<byte[]> warmup = new ArrayList<>();
-    List<byte[]> changed = new ArrayList<>();
-    for (int i = 0; i < proxies; i++) {
-      warmup.add(view(i, services, perProxy, 3).toByteArray());
-      changed.add(view(i, services, perProxy, 4).toByteArray());
+    // the changed views as they arrive from policy-service: bytes, parsed by each session. Warm-up changes
+    // (-Dwarmups, default 5) come first, so the JIT has compiled the push path as in a running server (with
+    // one round of 10,000 proxies, C2 was still compiling the push path through the measured push, ~0.6 s of
+    // CPU; with 3, ~0.4 s; with 8, ~0.2 s); the last change is measured.
+    int warmups = Integer.getInteger("warmups", 5);
+    CountDownLatch[] rounds = new CountDownLatch[warmups + 2]; // initial sync, warm-ups, measured push
+    long[][] ackedAt = new long[rounds.length][proxies];
+    java.util.concurrent.atomic.AtomicLong[] resources = new java.util.concurrent.atomic.AtomicLong[rounds.length];
+    for (int r = 0; r < rounds.length; r++) {
+      rounds[r] = new CountDownLatch(proxies);
+      resources[r] = new java.util.concurrent.atomic.AtomicLong();
     }
-    ConcurrentHashMap<Integer, Long> ackedAt = new ConcurrentHashMap<>();
-    CountDownLatch initial = new CountDownLatch(proxies);
-    CountDownLatch warmed = new CountDownLatch(proxies);
-    CountDownLatch pushed = new CountDownLatch(proxies);
-    java.util.concurrent.atomic.AtomicLong pushedResources = new java.util.concurrent.atomic.AtomicLong();
+    CountDownLatch pushed = rounds[rounds.length - 1];
     for (int i = 0; i < proxies; i++) {
-      Edsdone done = new Edsdone(i, initial, warmed, pushed, ackedAt, pushedResources);
+      Edsdone done = new Edsdone(i, rounds, ackedAt, resources);
       if (delta) {
         deltaClient(channel, i, services, perProxy, done);
       } else {
         client(channel, i, done);
       }
     }
-    if (!initial.await(600, TimeUnit.SECONDS)) {
-      throw new IllegalStateException("initial sync incomplete: " + initial.getCount());
+    await(rounds[0], "initial sync");
+    java.util.concurrent.atomic.AtomicLong parseCpu = new java.util.concurrent.atomic.AtomicLong();
+    for (int w = 1; w <= warmups; w++) {
+      push(viewPool, views(proxies, services, perProxy, 2 + w), builders, cache, shared, parseCpu);
+      await(rounds[w], "warm-up push " + w);
     }
-    for (int i = 0; i < proxies; i++) {
-      cache.setSnapshot("default.p" + i, snapshot(warmup.get(i), shared ? builders.get(i) : null));
-    }
-    if (!warmed.await(600, TimeUnit.SECONDS)) {
-      throw new IllegalStateException("warm-up push incomplete: " + warmed.getCount());
-    }
-    warmup.clear();
+    List<byte[]> changed = views(proxies, services, perProxy, 3 + warmups);
     System.gc();
     Thread.sleep(500);
     System.gc();
+    // let the JIT finish what the warm-ups queued (a running server's JIT is idle between changes)
+    var jit = ManagementFactory.getCompilationMXBean();
+    for (int i = 0; i < 20; i++) {
+      long compiled = jit.getTotalCompilationTime();
+      Thread.sleep(500);
+      if (jit.getTotalCompilationTime() == compiled) {
+        break;
+      }
+    }
     long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() - baseHeap;
     var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     long cpu0 = os.getProcessCpuTime();
-    var threads = ManagementFactory.getThreadMXBean();
-    long loopCpu0 = threads.getCurrentThreadCpuTime();
+    java.util.Map<String, Long> byPool0 = cpuByPool();
     long gc0 = gcMillis();
+    parseCpu.set(0);
     long t0 = System.nanoTime();
-    System.err.println("push starts at " + java.time.Instant.now());
-    long parseCpu = 0;
-    for (int i = 0; i < proxies; i++) {
-      long p0 = threads.getCurrentThreadCpuTime();
-      ProxyView v = shared ? builders.get(i).decode(changed.get(i)) : ProxyView.parseFrom(changed.get(i));
-      parseCpu += threads.getCurrentThreadCpuTime() - p0;
-      cache.setSnapshot("default.p" + i, shared ? builders.get(i).snapshot(v, null) : naive(v));
-    }
+    System.err.println("push starts at " + java.time.Instant.now() + " (JVM uptime " + ManagementFactory.getRuntimeMXBean().getUptime() + " ms)");
+    push(viewPool, changed, builders, cache, shared, parseCpu);
+    await(pushed, "push");
+    long cpu = os.getProcessCpuTime() - cpu0;
+    java.util.Map<String, Long> byPool = cpuByPool();
+    byPool.replaceAll((pool, ns) -> ns - byPool0.getOrDefault(pool, 0L));
     // the control plane's own work: parse each view, translate, set the snapshot, build and serialize the
     // responses (java-control-plane responds on the thread that sets the snapshot)
-    long loopCpu = threads.getCurrentThreadCpuTime() - loopCpu0;
-    if (!pushed.await(600, TimeUnit.SECONDS)) {
-      throw new IllegalStateException("push incomplete: " + pushed.getCount());
-    }
-    long cpu = os.getProcessCpuTime() - cpu0;
-    long[] lat = ackedAt.values().stream().mapToLong(t -> t - t0).sorted().toArray();
+    System.err.println("thread CPU during the push, by pool (ms): " + byPool.entrySet().stream().filter(e -> e.getValue() > 0)
+        .map(e -> e.getKey() + "=" + e.getValue() / 1_000_000).sorted().toList());
+    long loopCpu = byPool.getOrDefault("view-arrival", 0L);
+    long serverCpu = byPool.getOrDefault("ads-server", 0L);
+    long clientCpu = byPool.getOrDefault("sim-client", 0L);
+    long jitCpu = sum(byPool, "C1 ", "C2 ");
+    long gcCpu = sum(byPool, "G1 ", "GC Thread", "VM Thread");
+    long[] lat = java.util.Arrays.stream(ackedAt[rounds.length - 1]).map(t -> t - t0).sorted().toArray();
     System.out.printf("mode=%s proxies=%d services=%d perProxy=%d p50=%dms p99=%dms max=%dms cpu(process)=%.2fs"
             + " cpu(control plane push)=%.2fs of which decoding the views=%.2fs gcPauses=%dms heapPerProxy=%dKB"
-            + " CLAs/response=%.1f%n",
+            + " CLAs/response=%.1f cpu(ads server: requests/ACKs)=%.2fs cpu(simulated clients)=%.2fs"
+            + " cpu(JIT compiler)=%.2fs cpu(GC)=%.2fs cpu(rest)=%.2fs%n",
         mode, proxies, services, perProxy, ms(lat[lat.length / 2]), ms(lat[(int) (lat.length * 0.99)]), ms(lat[lat.length - 1]),
-        cpu / 1e9, loopCpu / 1e9, parseCpu / 1e9, gcMillis() - gc0, heap / proxies / 1024,
-        pushedResources.get() / (double) proxies);
+        cpu / 1e9, loopCpu / 1e9, parseCpu.get() / 1e9, gcMillis() - gc0, heap / proxies / 1024,
+        resources[rounds.length - 1].get() / (double) proxies, serverCpu / 1e9, clientCpu / 1e9,
+        jitCpu / 1e9, gcCpu / 1e9, (cpu - loopCpu - serverCpu - clientCpu - jitCpu - gcCpu) / 1e9);
     channel.shutdownNow();
     grpc.shutdownNow();
     System.exit(0);
+  }
+
+  static List<byte[]> views(int proxies, int services, int perProxy, int endpointsOfService0) {
+    List<byte[]> out = new ArrayList<>(proxies);
+    for (int i = 0; i < proxies; i++) {
+      out.add(view(i, services, perProxy, endpointsOfService0).toByteArray());
+    }
+    return out;
+  }
+
+  /**
+   * Each proxy's new view arrives as one task on the view pool (as from its own WatchProxy stream): the
+   * session decodes it, translates and sets the snapshot, and java-control-plane responds on that thread.
+   */
+  static void push(java.util.concurrent.ExecutorService viewPool, List<byte[]> views,
+      List<io.trellis.xds.SnapshotBuilder> builders, SimpleCache<String> cache, boolean shared,
+      java.util.concurrent.atomic.AtomicLong parseCpu) {
+    var threads = ManagementFactory.getThreadMXBean();
+    for (int i = 0; i < views.size(); i++) {
+      int proxy = i;
+      viewPool.execute(() -> {
+        try {
+          long p0 = threads.getCurrentThreadCpuTime();
+          ProxyView v = shared ? builders.get(proxy).decode(views.get(proxy)) : ProxyView.parseFrom(views.get(proxy));
+          parseCpu.addAndGet(threads.getCurrentThreadCpuTime() - p0);
+          cache.setSnapshot("default.p" + proxy, shared ? builders.get(proxy).snapshot(v, null) : naive(v));
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+    }
+  }
+
+  static void await(CountDownLatch latch, String what) throws InterruptedException {
+    if (!latch.await(600, TimeUnit.SECONDS)) {
+      throw new IllegalStateException(what + " incomplete: " + latch.getCount() + " proxies missing");
+    }
+  }
+
+  static java.util.concurrent.ExecutorService pool(String name, int threads) {
+    java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+    return java.util.concurrent.Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /**
+   * CPU time (user + system) of the process's threads, summed by pool (thread name without its number), JVM
+   * threads included (GC, JIT compiler): read from /proc/self/task (Linux), in clock ticks of 10 ms.
+   */
+  static java.util.Map<String, Long> cpuByPool() {
+    java.util.Map<String, Long> out = new java.util.HashMap<>();
+    java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
+    if (tasks == null) {
+      return out;
+    }
+    for (java.io.File task : tasks) {
+      try {
+        String stat = java.nio.file.Files.readString(task.toPath().resolve("stat"));
+        String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime
+        out.merge(comm.replaceAll("[-#]?\\d+$", "").trim(), ticks * 10_000_000L, Long::sum);
+      } catch (java.io.IOException | RuntimeException gone) {
+        // the thread ended meanwhile
+      }
+    }
+    return out;
+  }
+
+  static long sum(java.util.Map<String, Long> byPool, String... prefixes) {
+    return byPool.entrySet().stream().filter(e -> java.util.Arrays.stream(prefixes).anyMatch(e.getKey()::startsWith))
+        .mapToLong(java.util.Map.Entry::getValue).sum();
   }
 
   static long gcMillis() {
@@ -186,17 +282,16 @@ public final class PushBench {
     return io.trellis.xds.BenchAccess.snapshot(r);
   }
 
-  /** Counts a proxy's EDS responses: the first is the initial sync, the second the warm-up, the third the push. */
-  record Edsdone(int proxy, CountDownLatch initial, CountDownLatch warmed, CountDownLatch pushed,
-      ConcurrentHashMap<Integer, Long> ackedAt, java.util.concurrent.atomic.AtomicLong pushedResources) {
-    void received(int eds, int resources) {
-      if (eds == 1) {
-        initial.countDown();
-      } else if (eds == 2) {
-        warmed.countDown();
-      } else if (ackedAt.putIfAbsent(proxy, System.nanoTime()) == null) {
-        pushedResources.addAndGet(resources);
-        pushed.countDown();
+  /**
+   * Counts a proxy's EDS responses: the first is the initial sync, then the warm-ups, then the measured push.
+   * Every round takes the same path (so the JIT does not recompile the client for the measured one).
+   */
+  record Edsdone(int proxy, CountDownLatch[] rounds, long[][] ackedAt, java.util.concurrent.atomic.AtomicLong[] resources) {
+    void received(int eds, int count) {
+      if (eds <= rounds.length) {
+        ackedAt[eds - 1][proxy] = System.nanoTime();
+        resources[eds - 1].addAndGet(count);
+        rounds[eds - 1].countDown();
       }
     }
   }
