@@ -72,6 +72,17 @@ public final class UpstreamCluster {
     return sni;
   }
 
+  /**
+   * The TLS handler for a connection to {@code endpoint} (mesh mTLS), null for a plain cluster: SNI is the
+   * cluster's configured one, else the endpoint's host, as Envoy's upstream TLS context does.
+   */
+  public io.netty.handler.ssl.SslHandler newTlsHandler(io.netty.buffer.ByteBufAllocator alloc, InetSocketAddress endpoint) {
+    if (tls == null) {
+      return null;
+    }
+    return tls.newHandler(alloc, sni != null ? sni : endpoint.getHostString(), endpoint.getPort());
+  }
+
   public boolean leastRequest() {
     return leastRequest;
   }

@@ -342,7 +342,7 @@ public final class XdsTranslator {
     if (!b.hasFillInterval()) {
       throw new IllegalArgumentException(f + ".fill_interval: missing (expected: a duration of at least 50ms)");
     }
-    long interval = b.getFillInterval().getSeconds() * 1_000_000_000L + b.getFillInterval().getNanos();
+    long interval = nanos(b.getFillInterval());
     try {
       return new TokenBucket(b.getMaxTokens(), perFill, interval, System.nanoTime());
     } catch (IllegalArgumentException e) {
@@ -409,7 +409,7 @@ public final class XdsTranslator {
       if (!d.hasFixedDelay()) {
         throw new IllegalArgumentException(f + ".delay: " + d.getFaultDelaySecifierCase() + " (expected: fixed_delay)");
       }
-      delayNanos = d.getFixedDelay().getSeconds() * 1_000_000_000L + d.getFixedDelay().getNanos();
+      delayNanos = nanos(d.getFixedDelay());
       delayPm = d.hasPercentage() ? perMillion(d.getPercentage()) : 0;
     }
     if (h.hasResponseRateLimit()) {
@@ -981,6 +981,10 @@ public final class XdsTranslator {
       }
       default -> throw new IllegalArgumentException(f + ": empty (expected: inline_string, inline_bytes or filename)");
     };
+  }
+
+  private static long nanos(com.google.protobuf.Duration d) {
+    return d.getSeconds() * 1_000_000_000L + d.getNanos();
   }
 
   private static long millis(com.google.protobuf.Duration d) {

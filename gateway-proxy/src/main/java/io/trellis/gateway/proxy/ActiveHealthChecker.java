@@ -136,9 +136,9 @@ final class ActiveHealthChecker implements AutoCloseable {
           .handler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-              if (c.tls() != null) {
-                String host = c.sni() != null ? c.sni() : endpoint.getHostString();
-                ch.pipeline().addLast(c.tls().newHandler(ch.alloc(), host, endpoint.getPort()));
+              io.netty.handler.ssl.SslHandler ssl = c.newTlsHandler(ch.alloc(), endpoint);
+              if (ssl != null) {
+                ch.pipeline().addLast(ssl);
               }
               if (spec.http() != null) {
                 ch.pipeline().addLast(new HttpClientCodec());

@@ -107,9 +107,9 @@ final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
         .handler(new ChannelInitializer<Channel>() {
           @Override
           protected void initChannel(Channel ch) {
-            if (cluster.tls() != null) {
-              String host = cluster.sni() != null ? cluster.sni() : endpoint.getHostString();
-              ch.pipeline().addLast(cluster.tls().newHandler(ch.alloc(), host, endpoint.getPort()));
+            SslHandler ssl = cluster.newTlsHandler(ch.alloc(), endpoint);
+            if (ssl != null) {
+              ch.pipeline().addLast(ssl);
             }
             if (pg) {
               ch.pipeline().addLast("pg", new PgSslAnswer());

@@ -142,9 +142,9 @@ final class UpstreamPool {
         .handler(new ChannelInitializer<Channel>() {
           @Override
           protected void initChannel(Channel ch) {
-            if (cluster.tls() != null) {
-              String host = cluster.sni() != null ? cluster.sni() : endpoint.getHostString();
-              ch.pipeline().addLast("ssl", cluster.tls().newHandler(ch.alloc(), host, endpoint.getPort()));
+            io.netty.handler.ssl.SslHandler ssl = cluster.newTlsHandler(ch.alloc(), endpoint);
+            if (ssl != null) {
+              ch.pipeline().addLast("ssl", ssl);
             }
             if (!key.raw) {
               ch.pipeline().addLast("http", new HttpClientCodec(4096, 65536, 65536));
