@@ -114,7 +114,7 @@ public final class SnapshotBuilder {
       Pieces currentEndpoints = new Pieces();
       Pieces fastRest = new Pieces();
       List<ClusterLoadAssignment> eds = EndpointTranslator.translate(new ProxyInput(view, dataplane, mesh, kind,
-          memo(currentEndpoints, previousEndpoints, previousEndpoints, fastRest, previousFastRest, previous)));
+          memo(currentEndpoints, previousEndpoints, fastRest, previousFastRest, previous)));
       previousEndpoints = currentEndpoints;
       previousFastRest = fastRest;
       r = new XdsResources(translation.listeners(), translation.routes(), translation.clusters(), eds, translation.secrets());
@@ -122,7 +122,7 @@ public final class SnapshotBuilder {
       Pieces current = new Pieces();
       Pieces currentEndpoints = new Pieces();
       r = ProxyTranslator.translate(new ProxyInput(view, dataplane, mesh, kind,
-          memo(currentEndpoints, previousEndpoints, previousEndpoints, current, previous, previous)), identity);
+          memo(currentEndpoints, previousEndpoints, current, previous, previous)), identity);
       previous = current;
       previousEndpoints = currentEndpoints;
       previousFastRest = new Pieces();
@@ -148,18 +148,19 @@ public final class SnapshotBuilder {
    * Looks a piece up: first the piece the last translation asked for at the same point, if its key's inputs
    * are the very same objects (a view decoded against the previous one keeps the parsed parts that did not
    * change, so this is the common case and costs no hashing of lists and messages); then this translation's
-   * pieces, then the last one's by key. EDS pieces in their own sets; {@code positional*}: the translation
-   * compared by position, {@code before*}: the one looked up by key.
+   * pieces, then the last one's by key. EDS pieces in their own sets ({@code previousEndpoints} serves both
+   * lookups); {@code positional}: the translation compared by position, {@code before}: the one looked up by key
+   * (they differ after an endpoint-only translation, which asked for few non-EDS pieces).
    */
-  private static Memo memo(Pieces currentEndpoints, Pieces positionalEndpoints, Pieces beforeEndpoints,
-      Pieces current, Pieces positional, Pieces before) {
+  private static Memo memo(Pieces currentEndpoints, Pieces previousEndpoints, Pieces current, Pieces positional,
+      Pieces before) {
     return new Memo() {
       @Override
       @SuppressWarnings("unchecked")
       public <T> T get(Memo.Key key, Supplier<T> build) {
         boolean eds = key.kind().equals(EndpointTranslator.MEMO_KIND);
         Pieces now = eds ? currentEndpoints : current;
-        Object v = (eds ? positionalEndpoints : positional).at(now.size(), key);
+        Object v = (eds ? previousEndpoints : positional).at(now.size(), key);
         if (v == null && key.shared()) {
           // the one instance for these inputs (the last translation's piece for an equal key is that same
           // instance: it keeps the weakly held entry alive)
@@ -167,7 +168,7 @@ public final class SnapshotBuilder {
         } else if (v == null) {
           v = now.get(key);
           if (v == null) {
-            v = (eds ? beforeEndpoints : before).get(key);
+            v = (eds ? previousEndpoints : before).get(key);
           }
           if (v == null) {
             // per-proxy pieces are not interned: they are unique to the proxy, and every weak interner
