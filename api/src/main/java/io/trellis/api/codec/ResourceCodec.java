@@ -91,6 +91,7 @@ public final class ResourceCodec {
                     .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
                     .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
                     .enable(YAMLGenerator.Feature.INDENT_ARRAYS_WITH_INDICATOR)
+                    .stringQuotingChecker(YamlQuoting.INSTANCE)
                     .build()));
   }
 

@@ -62,19 +62,10 @@ public final class Goldens {
   }
 
   /** One golden file as a resource set, every resource exactly as written (placeholder secrets included). */
-  /**
-   * xds-service's golden writer leaves health check payloads unquoted, and a hex string like {@code 70696e67}
-   * ("ping") reads as the YAML float 7.0696E71: quote {@code text:} scalars made of hex digits only so they stay
-   * the strings the writer meant.
-   */
-  static String quoteHexPayloads(String yaml) {
-    return yaml.replaceAll("(?m)^(\\s*(?:- )?text: )([0-9a-fA-F]+)\\s*$", "$1\"$2\"");
-  }
-
   public static Xds.Set load(String relative) {
     JsonNode root;
     try {
-      root = YAML.readTree(quoteHexPayloads(Files.readString(dir().resolve(relative))));
+      root = YAML.readTree(Files.readString(dir().resolve(relative)));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -29,6 +29,7 @@ public final class Golden {
       .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
       .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
       .enable(YAMLGenerator.Feature.LITERAL_BLOCK_STYLE)
+      .stringQuotingChecker(io.trellis.api.codec.YamlQuoting.INSTANCE)
       .build()).configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
   private static final Path ROOT = Path.of("src/test/resources");
 
