@@ -49,7 +49,8 @@ final class ProxySession {
   private ScheduledFuture<?> renewal;
   private boolean issuing;
   private long issueBackoffMs = 200;
-  private boolean closed;
+  /** Set without the session's lock (see {@link #close()}), read under it: volatile. */
+  private volatile boolean closed;
 
   ProxySession(ProxyRef ref, ProxyInput.ClientKind kind, SimpleCache<String> cache, Upstreams upstreams,
       IdentityIssuer issuer, TrustBundles trustBundles, ScheduledExecutorService scheduler, ResourceCodec codec,
@@ -224,8 +225,22 @@ final class ProxySession {
     return ProxySessions.CODEC;
   }
 
-  synchronized void close() {
+  /**
+   * Ends the session. Called from the ADS stream's completion, where gRPC and java-control-plane hold the
+   * stream's lock; a view being pushed holds this session's lock and then needs the stream's lock to send, so
+   * taking this lock here would deadlock (seen in CI: half-close vs. a view arriving). Marking the session closed
+   * needs no lock and stops any further snapshot from it at once; the rest runs on the scheduler.
+   */
+  void close() {
     closed = true;
+    try {
+      scheduler.execute(this::release);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      release(); // the service is stopping: nothing pushes any more
+    }
+  }
+
+  private synchronized void release() {
     watcher.close();
     if (trustSubscription != null) {
       trustSubscription.run();
