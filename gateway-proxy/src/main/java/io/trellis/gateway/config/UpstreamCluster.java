@@ -12,13 +12,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the requests or TCP connections in flight to the cluster.
  */
 public final class UpstreamCluster {
-  /**
-   * Envoy outlier detection, consecutive failures: {@code consecutive} failures in a row (0: never) eject an
-   * endpoint for {@code ejectMillis}, as long as no more than {@code maxEjectionPercent} of the cluster's
-   * endpoints are ejected at once.
-   */
-  public record Outlier(int consecutive, long ejectMillis, int maxEjectionPercent) {}
-
   /** Envoy's default thresholds (1024 connections, pending requests and requests). */
   public static final int DEFAULT_MAX_IN_FLIGHT = 1024;
 
@@ -29,7 +22,7 @@ public final class UpstreamCluster {
   private final String sni;
   private final boolean leastRequest;
   private final AtomicInteger next = new AtomicInteger();
-  private final Outlier outlier;
+  private final OutlierSpec outlier;
   private final int maxInFlight;
   private final HealthCheckSpec healthCheck;
   private final AtomicInteger inFlight = new AtomicInteger();
@@ -40,7 +33,7 @@ public final class UpstreamCluster {
   }
 
   public UpstreamCluster(String name, long connectTimeoutMs, List<InetSocketAddress> endpoints, SslContext tls,
-      String sni, boolean leastRequest, Outlier outlier, int maxInFlight, HealthCheckSpec healthCheck) {
+      String sni, boolean leastRequest, OutlierSpec outlier, int maxInFlight, HealthCheckSpec healthCheck) {
     this.outlier = outlier;
     this.healthCheck = healthCheck;
     this.maxInFlight = maxInFlight;
@@ -87,7 +80,7 @@ public final class UpstreamCluster {
     return leastRequest;
   }
 
-  public Outlier outlier() {
+  public OutlierSpec outlier() {
     return outlier;
   }
 

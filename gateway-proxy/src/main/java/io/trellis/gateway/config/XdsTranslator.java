@@ -842,21 +842,64 @@ public final class XdsTranslator {
     };
   }
 
-  /** outlier_detection with Envoy's defaults for what is unset; only the consecutive-5xx detector is enforced. */
-  private static UpstreamCluster.Outlier outlier(Cluster c, String f) {
+  /** outlier_detection with Envoy's defaults for what is unset, validated as Envoy's proto constraints say. */
+  private static OutlierSpec outlier(Cluster c, String f) {
     if (!c.hasOutlierDetection()) {
       return null;
     }
     var o = c.getOutlierDetection();
-    int consecutive = o.hasConsecutive5Xx() ? o.getConsecutive5Xx().getValue() : 5;
-    int enforcing = o.hasEnforcingConsecutive5Xx() ? o.getEnforcingConsecutive5Xx().getValue() : 100;
-    long eject = o.hasBaseEjectionTime() ? millis(o.getBaseEjectionTime()) : 30_000;
-    int maxPercent = o.hasMaxEjectionPercent() ? o.getMaxEjectionPercent().getValue() : 10;
-    if (maxPercent > 100) {
-      throw new IllegalArgumentException(f + ".outlier_detection.max_ejection_percent: " + maxPercent + " (expected: 0..100)");
+    String p = f + ".outlier_detection.";
+    long interval = o.hasInterval() ? millis(o.getInterval()) : 10_000;
+    long base = o.hasBaseEjectionTime() ? millis(o.getBaseEjectionTime()) : 30_000;
+    if (o.hasInterval() && interval <= 0) {
+      throw new IllegalArgumentException(p + "interval: " + interval + "ms (expected: a duration > 0)");
     }
-    // enforcing_consecutive_5xx is a probability; 0 turns the detector off, anything else enforces it
-    return new UpstreamCluster.Outlier(enforcing == 0 ? 0 : consecutive, eject, maxPercent);
+    if (o.hasBaseEjectionTime() && base <= 0) {
+      throw new IllegalArgumentException(p + "base_ejection_time: " + base + "ms (expected: a duration > 0)");
+    }
+    return new OutlierSpec(
+        new OutlierSpec.Consecutive(u32(o.hasConsecutive5Xx(), o.getConsecutive5Xx(), 5),
+            percent(p + "enforcing_consecutive_5xx", o.hasEnforcingConsecutive5Xx(), o.getEnforcingConsecutive5Xx(), 100)),
+        new OutlierSpec.Consecutive(u32(o.hasConsecutiveGatewayFailure(), o.getConsecutiveGatewayFailure(), 5),
+            percent(p + "enforcing_consecutive_gateway_failure", o.hasEnforcingConsecutiveGatewayFailure(),
+                o.getEnforcingConsecutiveGatewayFailure(), 0)),
+        new OutlierSpec.Consecutive(u32(o.hasConsecutiveLocalOriginFailure(), o.getConsecutiveLocalOriginFailure(), 5),
+            percent(p + "enforcing_consecutive_local_origin_failure", o.hasEnforcingConsecutiveLocalOriginFailure(),
+                o.getEnforcingConsecutiveLocalOriginFailure(), 100)),
+        o.getSplitExternalLocalOriginErrors(),
+        interval,
+        base,
+        o.hasMaxEjectionTime() ? millis(o.getMaxEjectionTime()) : 300_000,
+        o.hasMaxEjectionTimeJitter() ? millis(o.getMaxEjectionTimeJitter()) : 0,
+        percent(p + "max_ejection_percent", o.hasMaxEjectionPercent(), o.getMaxEjectionPercent(), 10),
+        new OutlierSpec.SuccessRate(
+            percent(p + "enforcing_success_rate", o.hasEnforcingSuccessRate(), o.getEnforcingSuccessRate(), 100),
+            percent(p + "enforcing_local_origin_success_rate", o.hasEnforcingLocalOriginSuccessRate(),
+                o.getEnforcingLocalOriginSuccessRate(), 100),
+            u32(o.hasSuccessRateMinimumHosts(), o.getSuccessRateMinimumHosts(), 5),
+            u32(o.hasSuccessRateRequestVolume(), o.getSuccessRateRequestVolume(), 100),
+            u32(o.hasSuccessRateStdevFactor(), o.getSuccessRateStdevFactor(), 1900)),
+        new OutlierSpec.FailurePercentage(
+            percent(p + "enforcing_failure_percentage", o.hasEnforcingFailurePercentage(), o.getEnforcingFailurePercentage(), 0),
+            percent(p + "enforcing_failure_percentage_local_origin", o.hasEnforcingFailurePercentageLocalOrigin(),
+                o.getEnforcingFailurePercentageLocalOrigin(), 0),
+            percent(p + "failure_percentage_threshold", o.hasFailurePercentageThreshold(),
+                o.getFailurePercentageThreshold(), 85),
+            u32(o.hasFailurePercentageMinimumHosts(), o.getFailurePercentageMinimumHosts(), 5),
+            u32(o.hasFailurePercentageRequestVolume(), o.getFailurePercentageRequestVolume(), 50)),
+        !o.hasSuccessfulActiveHealthCheckUnejectHost() || o.getSuccessfulActiveHealthCheckUnejectHost().getValue());
+  }
+
+  private static int u32(boolean set, com.google.protobuf.UInt32Value v, int unset) {
+    return set ? (int) Math.min(Integer.MAX_VALUE, Integer.toUnsignedLong(v.getValue())) : unset;
+  }
+
+  private static int percent(String field, boolean set, com.google.protobuf.UInt32Value v, int unset) {
+    int n = u32(set, v, unset);
+    if (n > 100) {
+      throw new IllegalArgumentException(field + ": " + Integer.toUnsignedLong(v.getValue()) + " (expected: 0..100)");
+    }
+    return n;
   }
 
   /**

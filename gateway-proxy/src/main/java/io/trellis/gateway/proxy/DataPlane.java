@@ -41,7 +41,7 @@ public final class DataPlane implements AutoCloseable {
   private final EventLoopGroup workers;
   private final AtomicReference<GatewayConfig> config = new AtomicReference<>(GatewayConfig.EMPTY);
   private final Map<String, Bound> bound = new HashMap<>();
-  private final EndpointHealth health = new EndpointHealth(5, 30_000);
+  private final EndpointHealth health;
   private final GatewayMetrics metrics;
   private final ActiveHealthChecker checker;
   private volatile boolean configured;
@@ -54,6 +54,7 @@ public final class DataPlane implements AutoCloseable {
     this.boss = Transports.group(1);
     this.workers = Transports.group(threads);
     this.metrics = new GatewayMetrics(registry);
+    this.health = new EndpointHealth(5, 30_000, workers, System::currentTimeMillis);
     this.checker = new ActiveHealthChecker(workers, health);
   }
 
@@ -154,6 +155,7 @@ public final class DataPlane implements AutoCloseable {
   @Override
   public synchronized void close() {
     checker.close();
+    health.close();
     bound.values().forEach(b -> b.channel().close().syncUninterruptibly());
     bound.clear();
     boss.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();

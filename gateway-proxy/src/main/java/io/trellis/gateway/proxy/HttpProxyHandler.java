@@ -28,6 +28,7 @@ import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.trellis.gateway.config.EndpointHealth;
 import io.trellis.gateway.config.FilterChainSpec;
 import io.trellis.gateway.config.GatewayConfig;
 import io.trellis.gateway.config.FaultSpec;
@@ -680,7 +681,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       }
       if (!f.isSuccess()) {
         dp.health().finished(ep);
-        dp.health().failure(ep);
+        dp.health().localFailure(ep, EndpointHealth.LocalOrigin.CONNECT_FAILED);
         failedEndpoint = ep;
         if (attemptsLeft-- > 0) {
           connect();
@@ -690,6 +691,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         }
         return;
       }
+      dp.health().connected(ep, false);
       send(f.getNow());
     }
 
@@ -878,7 +880,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     public void responseError(String reason) {
       upstreamKeepAlive = false;
       if (endpoint != null) {
-        dp.health().failure(endpoint);
+        dp.health().localFailure(endpoint, EndpointHealth.LocalOrigin.CONNECT_FAILED);
       }
       if (!responseStarted) {
         closeUpstream();
@@ -928,7 +930,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
       dp.health().finished(endpoint);
       if (responseStarted) {
         // Mid-response: nothing sane can be sent any more; the client sees a truncated response.
-        dp.health().failure(endpoint);
+        dp.health().localFailure(endpoint, EndpointHealth.LocalOrigin.CONNECT_FAILED);
         finish(status);
         ctx.close();
         return;
@@ -940,7 +942,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         reusedRetry();
         return;
       }
-      dp.health().failure(endpoint);
+      dp.health().localFailure(endpoint, EndpointHealth.LocalOrigin.CONNECT_FAILED);
       if (dead != null && replayable && attemptsLeft-- > 0) {
         failedEndpoint = endpoint;
         connect();
@@ -959,7 +961,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       if (endpoint != null) {
-        dp.health().failure(endpoint);
+        dp.health().localFailure(endpoint, EndpointHealth.LocalOrigin.TIMEOUT);
       }
       if (!responseStarted) {
         closeUpstream();
@@ -973,11 +975,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     private void complete() {
       if (endpoint != null) {
         dp.health().finished(endpoint);
-        if (status >= 500) {
-          dp.health().failure(endpoint);
-        } else {
-          dp.health().success(endpoint);
-        }
+        dp.health().response(endpoint, status);
       }
       Channel up = upstream;
       upstream = null;

@@ -14,6 +14,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.trellis.gateway.Transports;
+import io.trellis.gateway.config.EndpointHealth;
 import io.trellis.gateway.config.FilterChainSpec;
 import io.trellis.gateway.config.RbacSpec;
 import io.trellis.gateway.config.UpstreamCluster;
@@ -121,7 +122,7 @@ final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
     upstream = cf.channel();
     cf.addListener(f -> {
       if (!f.isSuccess()) {
-        dp.health().failure(endpoint);
+        dp.health().localFailure(endpoint, EndpointHealth.LocalOrigin.CONNECT_FAILED);
         ctx.close();
         return;
       }
@@ -131,6 +132,7 @@ final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
           if (h.isSuccess()) {
             upstreamConnected();
           } else {
+            dp.health().localFailure(endpoint, EndpointHealth.LocalOrigin.CONNECT_FAILED);
             upstream.close();
             ctx.close();
           }
@@ -147,7 +149,7 @@ final class TcpProxyHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void upstreamConnected() {
-    dp.health().success(endpoint);
+    dp.health().connected(endpoint, true);
     if (pg) {
       upstream.writeAndFlush(Unpooled.wrappedBuffer(TlsSniffer.PG_SSL_REQUEST));
       upstream.read();

@@ -139,7 +139,17 @@ class XdsGoldenCompatTest {
   void meshCircuitBreakerBecomesTheClustersLimitsAndOutlierDetection() {
     UpstreamCluster backend = translate("meshcircuitbreaker/sidecar.yaml").clusters().get("backend");
     assertThat(backend.maxInFlight()).as("min(max_requests 16, max_connections 2 + max_pending_requests 8)").isEqualTo(10);
-    assertThat(backend.outlier()).isEqualTo(new UpstreamCluster.Outlier(10, 30_000, 20));
+    OutlierSpec o = backend.outlier();
+    assertThat(o.consecutive5xx()).isEqualTo(new OutlierSpec.Consecutive(10, 100));
+    assertThat(o.consecutiveGatewayFailure().on()).isFalse();
+    assertThat(o.consecutiveLocalOriginFailure().on()).isFalse();
+    assertThat(o.intervalMillis()).isEqualTo(5_000);
+    assertThat(o.baseEjectionMillis()).isEqualTo(30_000);
+    assertThat(o.maxEjectionMillis()).as("Envoy's default max_ejection_time").isEqualTo(300_000);
+    assertThat(o.maxEjectionPercent()).isEqualTo(20);
+    assertThat(o.successRate()).as("Kuma's successRate detector: volume 10, Envoy's defaults otherwise")
+        .isEqualTo(new OutlierSpec.SuccessRate(100, 100, 5, 10, 1900));
+    assertThat(o.failurePercentage().enforcing()).isZero();
   }
 
   @Test

@@ -59,7 +59,21 @@ class XdsTranslatorTest {
         Arguments.of("redirect routes", (Supplier<Xds.Set>) () -> new Xds.Set().add(httpListener("gw", 8080, "r"),
             routes("r", vhost("v", List.of("*"), Route.newBuilder().setMatch(RouteMatch.newBuilder().setPrefix("/"))
                 .setRedirect(RedirectAction.newBuilder().setHostRedirect("x")).build()))),
-            "RouteConfiguration r.virtual_hosts[0].routes[0].action: REDIRECT (expected: route or direct_response)"));
+            "RouteConfiguration r.virtual_hosts[0].routes[0].action: REDIRECT (expected: route or direct_response)"),
+        Arguments.of("an outlier detection percentage above 100", (Supplier<Xds.Set>) () -> withOutlier(
+                io.envoyproxy.envoy.config.cluster.v3.OutlierDetection.newBuilder()
+                    .setEnforcingSuccessRate(com.google.protobuf.UInt32Value.of(101))),
+            "outlier_detection.enforcing_success_rate: 101 (expected: 0..100)"),
+        Arguments.of("a zero base ejection time", (Supplier<Xds.Set>) () -> withOutlier(
+                io.envoyproxy.envoy.config.cluster.v3.OutlierDetection.newBuilder()
+                    .setBaseEjectionTime(com.google.protobuf.Duration.getDefaultInstance())),
+            "outlier_detection.base_ejection_time: 0ms (expected: a duration > 0)"));
+  }
+
+  static Xds.Set withOutlier(io.envoyproxy.envoy.config.cluster.v3.OutlierDetection.Builder o) {
+    return new Xds.Set().add(httpListener("gw", 8080, "r"),
+        routes("r", vhost("v", List.of("*"), prefix("/", "c").build())),
+        edsCluster("c").toBuilder().setOutlierDetection(o).build());
   }
 
   @ParameterizedTest(name = "{0}")
