@@ -135,6 +135,66 @@ class AdsServerIT {
     Await.until(Duration.ofSeconds(10), () -> fake.watchers("default", "late-1") == 0);
   }
 
+  /**
+   * Regression guard for a lock-order deadlock seen once in CI: an ADS stream's completion (under the stream's lock)
+   * closed the proxy's session (its lock) while a view being pushed held the session's lock and waited for the
+   * stream's lock to send. Streams of one node are half-closed while its views change as fast as they can; no
+   * thread may end up in a Java-level deadlock, and a new stream must still get the latest config.
+   */
+  @Test
+  void streamsClosingWhileViewsArePushedNeverDeadlock() throws Exception {
+    String token = fake.token("default", "race-1", "t-race");
+    fake.push(plainView("race-1", 1, "10.0.0.2"));
+    java.util.concurrent.atomic.AtomicBoolean pushing = new java.util.concurrent.atomic.AtomicBoolean(true);
+    java.util.concurrent.atomic.AtomicLong version = new java.util.concurrent.atomic.AtomicLong(1);
+    Thread pusher = new Thread(() -> {
+      while (pushing.get()) {
+        long v = version.incrementAndGet();
+        fake.push(plainView("race-1", v, "10.0.0." + (2 + v % 200)));
+      }
+    }, "view-pusher");
+    pusher.start();
+    java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+    try {
+      for (int i = 0; i < 40; i++) {
+        List<AdsClient> streams = new java.util.ArrayList<>();
+        for (int k = 0; k < 1 + i % 3; k++) {
+          AdsClient ads = AdsClient.sotw(channel, "default.race-1", token);
+          ads.request(Resources.V3.CLUSTER_TYPE_URL, "", "");
+          ads.request(Resources.V3.LISTENER_TYPE_URL, "", "");
+          streams.add(ads);
+        }
+        streams.get(0).next(Resources.V3.CLUSTER_TYPE_URL, 2);
+        streams.forEach(AdsClient::close);
+        long[] deadlocked = threads.findDeadlockedThreads();
+        assertThat(deadlocked).as(() -> "deadlocked threads:\n" + dump(threads, deadlocked)).isNull();
+      }
+    } finally {
+      pushing.set(false);
+      pusher.join(5_000);
+    }
+    Thread.sleep(500);
+    long[] deadlocked = threads.findDeadlockedThreads();
+    assertThat(deadlocked).as(() -> "deadlocked threads:\n" + dump(threads, deadlocked)).isNull();
+    long last = version.get() + 1;
+    fake.push(plainView("race-1", last, "10.0.0.250"));
+    try (AdsClient ads = AdsClient.sotw(channel, "default.race-1", token)) {
+      ads.request(Resources.V3.CLUSTER_TYPE_URL, "", "");
+      assertThat(ads.next(Resources.V3.CLUSTER_TYPE_URL, 10)).as("a new stream still gets config").isNotNull();
+    }
+  }
+
+  static String dump(java.lang.management.ThreadMXBean threads, long[] ids) {
+    if (ids == null) {
+      return "";
+    }
+    StringBuilder b = new StringBuilder();
+    for (java.lang.management.ThreadInfo t : threads.getThreadInfo(ids, true, true)) {
+      b.append(t);
+    }
+    return b.toString();
+  }
+
   @Test
   void stateOfTheWorldFollowsViewChangesAndCountsNacks() throws Exception {
     fake.push(plainView("sotw-1", 1, "10.0.0.2"));
